@@ -1,0 +1,127 @@
+"""The ``/v1`` JSON API: validate (pydantic) -> service -> response model. Shapes are in openapi.yaml."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+
+from .errors import UnknownSourceError
+from .models import (
+    DEFAULT_TOP_K,
+    AnswerOut,
+    AskRequest,
+    AskResponse,
+    DocumentList,
+    DocumentOut,
+    DocumentSummary,
+    HitOut,
+    PassageOut,
+    SearchQuery,
+    SearchResponse,
+)
+from .problems import InvalidFieldsError
+from .service import QAService
+
+bp = Blueprint("v1", __name__, url_prefix="/v1")
+M = TypeVar("M", bound=BaseModel)
+
+
+def service() -> QAService:
+    svc: QAService = current_app.extensions["qa_api"]
+    return svc
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status=status, mimetype="application/json")
+
+
+@bp.get("/search")
+def search() -> Response:
+    query = SearchQuery.model_validate({
+        "q": request.args.get("q"),
+        "top_k": request.args.get("top_k", DEFAULT_TOP_K),
+        "source": request.args.getlist("source"),
+    })
+    _check_sources(query.source, "source")
+    result = service().search(query.q, query.top_k, query.source)
+    return json_response(SearchResponse(query=query.q, total=result.total, took_ms=round(result.took_ms, 3),
+                                        passages=[HitOut.of_hit(h) for h in result.hits]))
+
+
+@bp.post("/ask")
+def ask() -> Response:
+    body = parse_json(AskRequest)
+    _check_sources(body.sources, "sources")
+    result = service().ask(body.question, body.top_k, body.sources)
+    return json_response(AskResponse(
+        question=result.question,
+        answer=AnswerOut.of(result.answer) if result.answer else None,
+        passages=[HitOut.of_hit(h) for h in result.result.hits],
+        took_ms=round(result.took_ms, 3),
+    ))
+
+
+@bp.get("/documents")
+def documents() -> Response:
+    docs = service().index.documents
+    return json_response(DocumentList(documents=[
+        DocumentSummary(source=d.source, title=d.title, passage_count=d.passage_count, characters=d.characters)
+        for d in docs
+    ]))
+
+
+@bp.get("/documents/<path:source>")
+def document(source: str) -> Response:
+    index = service().index
+    doc = index.document_index(source)
+    info = index.documents[doc]
+    return json_response(DocumentOut(
+        source=info.source, title=info.title, passage_count=info.passage_count, characters=info.characters,
+        text=index.document_text(doc), passages=[PassageOut.of(p) for p in index.document_passages(doc)],
+    ))
+
+
+@bp.get("/passages/<passage_id>")
+def passage(passage_id: str) -> Response:
+    index = service().index
+    return json_response(PassageOut.of(index.passage(index.passage_number(passage_id))))
+
+
+def parse_json(model: type[M]) -> M:
+    """The request body as ``model``: 415 unless JSON, 413 when too large, 400 when malformed, 422 when invalid."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    limit = current_app.config["QA_API_MAX_BODY_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+    try:
+        data: Any = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply.") from None
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}") from None
+    return model.model_validate(data)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_sources(sources: Sequence[str], field: str) -> None:
+    index = service().index
+    unknown = []
+    for source in sources:
+        try:
+            index.document_index(source)
+        except UnknownSourceError as exc:
+            unknown.append({"field": field, "message": str(exc)})
+    if unknown:
+        raise InvalidFieldsError(unknown)

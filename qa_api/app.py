@@ -1,0 +1,48 @@
+"""The Flask application factory. gunicorn calls ``create_app()``; tests pass their own settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+
+from . import api, ops, problems
+from .service import QAService
+from .settings import Settings
+
+MAX_QUERY_STRING_BYTES = 4096
+
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None, **overrides: Any) -> Flask:
+    """Build the app around a loaded index (built first if it is missing, stale or corrupt)."""
+    settings = settings or Settings.from_env(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(QA_API_SETTINGS=settings, QA_API_MAX_BODY_BYTES=settings.max_body_bytes,
+                      MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    app.extensions["qa_api"] = service or QAService.open(settings)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
+    problems.register(app)
+    app.before_request(_refuse_long_query_string)
+    app.after_request(_security_headers)
+    return app
+
+
+def _refuse_long_query_string() -> Response | None:
+    if len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        return problems.problem(414, f"The query string may be at most {MAX_QUERY_STRING_BYTES} bytes.")
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.setdefault("Content-Security-Policy", _PAGE_CSP if response.mimetype == "text/html" else _API_CSP)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,140 @@
+"""Command line: ``qa-api index | ask | serve | eval`` (also ``python -m qa_api``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from . import __version__
+from .bm25 import BM25Params
+from .corpus import Passage
+from .errors import QAError
+from .evaluate import evaluate, format_report, read_questions
+from .models import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskResponse, HitOut
+from .service import QAService
+from .settings import Settings, documented_settings
+from .store import rebuild_index
+
+T = TypeVar("T")
+PROGRESS_MIN_PASSAGES = 5000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
+        return int(args.run(args, settings))
+    except (QAError, OSError, ValueError) as exc:
+        print(f"qa-api: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(
+        f"  {name:22} {help} (default: {default})" for name, default, help in documented_settings()
+    )
+    parser = argparse.ArgumentParser(prog="qa-api", description="Question answering over a corpus of text files.",
+                                     epilog="settings (environment variables):\n" + settings_help,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"qa-api {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--corpus", type=Path, help="corpus directory (QA_API_CORPUS_DIR)")
+        p.add_argument("--index", type=Path, help="index directory (QA_API_INDEX_DIR)")
+        return p
+
+    p = command("index", "Build or rebuild the index from the corpus.")
+    p.set_defaults(run=cmd_index)
+
+    p = command("ask", "Answer a question from the command line.")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, choices=range(1, MAX_TOP_K + 1), metavar="N")
+    p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
+    p.set_defaults(run=cmd_ask)
+
+    p = command("serve", "Serve the HTTP API with gunicorn (index built first if needed).")
+    p.add_argument("--host", help="bind address (QA_API_HOST)")
+    p.add_argument("--port", type=int, help="port (PORT or QA_API_PORT)")
+    p.add_argument("--workers", type=int, help="worker processes (QA_API_WORKERS)")
+    p.set_defaults(run=cmd_serve)
+
+    p = command("eval", "Measure retrieval and answers on a JSONL question set.")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.set_defaults(run=cmd_eval)
+    return parser
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
+    index = rebuild_index(settings.corpus_dir, settings.index_dir, params, progress=progress_bar)
+    m = index.manifest
+    print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
+          f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
+    for source in m["corpus"]["skipped"]:
+        print(f"skipped {source}: not UTF-8", file=sys.stderr)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    service = QAService.open(settings, progress=progress_bar)
+    result = service.ask(args.question, args.top_k)
+    if args.json:
+        response = AskResponse(question=result.question, took_ms=round(result.took_ms, 3),
+                               answer=AnswerOut.of(result.answer) if result.answer else None,
+                               passages=[HitOut.of_hit(h) for h in result.result.hits])
+        print(response.model_dump_json(indent=2))
+        return 0
+    a = result.answer
+    print(f"Answer: {a.text}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
+          else "Answer: the corpus does not say.")
+    for hit in result.result.hits:
+        print(f"\n[{hit.rank}] {_where(hit.passage)}  score {hit.score:.3f}\n    {_shorten(hit.passage.text, 300)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    QAService.open(settings, progress=progress_bar)  # build now, with a progress bar, not inside gunicorn
+    env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
+    for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
+        if value is not None:
+            env[name] = str(value)
+    if args.port is not None:
+        env.pop("PORT", None)
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.gunicorn_conf", "qa_api.app:create_app()"]
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    report = evaluate(QAService.open(settings, progress=progress_bar), read_questions(args.file))
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def progress_bar(items: Iterable[T], total: int) -> Iterable[T]:
+    """A progress bar on a terminal for large corpora; silent for small ones and in logs."""
+    if total < PROGRESS_MIN_PASSAGES:
+        return items
+    from tqdm import tqdm
+
+    bar: Iterable[T] = tqdm(items, total=total, unit="passage", desc="indexing", file=sys.stderr)
+    return bar
+
+
+def _where(p: Passage) -> str:
+    return f"{p.source} ¶{p.paragraph}" + (f" · {p.section}" if p.section else "")
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

@@ -1,0 +1,44 @@
+"""The domain's exceptions. The HTTP layer maps each to one problem+json status, in one place.
+
+    QAError
+    ├── ConfigError            a setting has an impossible value
+    ├── CorpusError            the corpus directory is missing, empty or unreadable
+    ├── IndexUnavailableError            the index on disk is missing, stale or corrupt (rebuild it)
+    └── NotFoundError          a document or passage that does not exist (HTTP 404)
+        ├── UnknownSourceError
+        └── UnknownPassageError
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(QAError):
+    """A setting has a value the service cannot run with."""
+
+
+class CorpusError(QAError):
+    """The corpus cannot be read."""
+
+
+class IndexUnavailableError(QAError):
+    """The index on disk cannot be used as it is: missing, built from another corpus, or corrupt."""
+
+
+class NotFoundError(QAError):
+    """Something the client named does not exist."""
+
+
+class UnknownSourceError(NotFoundError):
+    def __init__(self, source: str) -> None:
+        super().__init__(f"no document named {source!r} in the corpus")
+        self.source = source
+
+
+class UnknownPassageError(NotFoundError):
+    def __init__(self, passage_id: str) -> None:
+        super().__init__(f"no passage with id {passage_id!r}")
+        self.passage_id = passage_id

@@ -1,0 +1,169 @@
+"""The search index in memory: BM25 postings, the vocabulary, and the passages they point at.
+
+Everything large is a NumPy array (memory-mapped when loaded from disk), so gunicorn workers share one copy.
+Passage text is not stored twice: it is a slice of its document's text, kept once in a UTF-8 blob.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .analysis import Analyzer
+from .bm25 import BM25Params, Postings, build_postings
+from .corpus import Corpus, Passage, passage_id_stem
+from .errors import UnknownPassageError, UnknownSourceError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    source: str
+    title: str | None
+    first_passage: int
+    passage_count: int
+    characters: int
+
+
+@dataclass(frozen=True, slots=True)
+class PassageTable:
+    """Column arrays, one row per passage, in corpus order."""
+
+    doc: NDArray[np.int32]
+    paragraph: NDArray[np.int32]
+    section: NDArray[np.int32]  # index into Index.sections, -1 for none
+    start: NDArray[np.int64]
+    end: NDArray[np.int64]
+
+
+class Index:
+    def __init__(self, *, manifest: dict[str, Any], vocab: Sequence[str], postings: Postings,
+                 passages: PassageTable, documents: Sequence[DocumentInfo], sections: Sequence[str],
+                 text_blob: bytes | memoryview | NDArray[np.uint8], text_offsets: NDArray[np.int64]) -> None:
+        self.manifest = manifest
+        self.vocab_list = list(vocab)
+        self.vocab = {term: i for i, term in enumerate(self.vocab_list)}
+        self.postings = postings
+        self.passages = passages
+        self.documents = list(documents)
+        self.sections = list(sections)
+        self.text_blob = text_blob
+        self.text_offsets = text_offsets
+        self._doc_by_source = {d.source: i for i, d in enumerate(self.documents)}
+        self._doc_by_stem = {passage_id_stem(d.source): i for i, d in enumerate(self.documents)}
+        self.document_text = lru_cache(maxsize=256)(self._document_text)
+
+    @property
+    def params(self) -> BM25Params:
+        return BM25Params(**self.manifest["bm25"])
+
+    @property
+    def n_passages(self) -> int:
+        return self.postings.n_docs
+
+    def _document_text(self, doc: int) -> str:
+        lo, hi = int(self.text_offsets[doc]), int(self.text_offsets[doc + 1])
+        return bytes(self.text_blob[lo:hi]).decode("utf-8")
+
+    def document_index(self, source: str) -> int:
+        try:
+            return self._doc_by_source[source]
+        except KeyError:
+            raise UnknownSourceError(source) from None
+
+    def passage(self, i: int) -> Passage:
+        t = self.passages
+        doc = self.documents[int(t.doc[i])]
+        start, end = int(t.start[i]), int(t.end[i])
+        section = int(t.section[i])
+        paragraph = int(t.paragraph[i])
+        return Passage(
+            id=f"{passage_id_stem(doc.source)}-p{paragraph}",
+            source=doc.source,
+            paragraph=paragraph,
+            section=self.sections[section] if section >= 0 else None,
+            text=self.document_text(int(t.doc[i]))[start:end],
+            start=start,
+            end=end,
+        )
+
+    def passage_number(self, passage_id: str) -> int:
+        """The row of a passage id such as ``001_5fe9c23b30af33fc-p4``."""
+        stem, _, paragraph = passage_id.rpartition("-p")
+        doc = self._doc_by_stem.get(stem)
+        if doc is None or not paragraph.isdecimal() or not paragraph.isascii():
+            raise UnknownPassageError(passage_id)
+        info = self.documents[doc]
+        n = int(paragraph)
+        if not 1 <= n <= info.passage_count:
+            raise UnknownPassageError(passage_id)
+        return info.first_passage + n - 1
+
+    def document_passages(self, doc: int) -> list[Passage]:
+        info = self.documents[doc]
+        return [self.passage(i) for i in range(info.first_passage, info.first_passage + info.passage_count)]
+
+
+def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params,
+                progress: Callable[[Iterable[Passage], int], Iterable[Passage]] | None = None) -> Index:
+    """Analyze every passage of ``corpus`` and build its BM25 index."""
+    started = time.perf_counter()
+    vocab: dict[str, int] = {}
+    term_ids: list[int] = []
+    lengths: list[int] = []
+    passages = list(corpus.passages())
+    for passage in progress(passages, len(passages)) if progress else passages:
+        terms = analyzer.terms(passage.text)
+        term_ids.extend(vocab.setdefault(t, len(vocab)) for t in terms)
+        lengths.append(len(terms))
+    postings = build_postings(np.asarray(term_ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
+                              len(vocab), params)
+    sections: dict[str, int] = {}
+    docs: list[DocumentInfo] = []
+    blobs: list[bytes] = []
+    offsets = [0]
+    first = 0
+    for doc in corpus.documents:
+        docs.append(DocumentInfo(doc.source, doc.title, first, len(doc.passages), len(doc.text)))
+        first += len(doc.passages)
+        blobs.append(doc.text.encode("utf-8"))
+        offsets.append(offsets[-1] + len(blobs[-1]))
+    doc_of = {d.source: i for i, d in enumerate(corpus.documents)}
+    table = PassageTable(
+        doc=np.array([doc_of[p.source] for p in passages], dtype=np.int32),
+        paragraph=np.array([p.paragraph for p in passages], dtype=np.int32),
+        section=np.array([sections.setdefault(p.section, len(sections)) if p.section else -1 for p in passages],
+                         dtype=np.int32),
+        start=np.array([p.start for p in passages], dtype=np.int64),
+        end=np.array([p.end for p in passages], dtype=np.int64),
+    )
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "analyzer": analyzer.signature,
+        "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
+        "corpus": {"checksum": corpus.checksum, "documents": len(docs), "passages": len(passages),
+                   "skipped": list(corpus.skipped)},
+        "stats": {"terms": len(vocab), "postings": int(postings.docs.shape[0]),
+                  "avg_passage_terms": float(np.mean(lengths)) if lengths else 0.0},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    return Index(manifest=manifest, vocab=list(vocab), postings=postings, passages=table, documents=docs,
+                 sections=list(sections), text_blob=b"".join(blobs),
+                 text_offsets=np.asarray(offsets, dtype=np.int64))
+
+
+def documents_json(index: Index) -> str:
+    return json.dumps([
+        {"source": d.source, "title": d.title, "first_passage": d.first_passage,
+         "passage_count": d.passage_count, "characters": d.characters}
+        for d in index.documents
+    ], ensure_ascii=False)

@@ -1,0 +1,139 @@
+"""Pydantic models of the HTTP API: what requests may carry and what responses hold (see openapi.yaml)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from .answer import Answer
+from .corpus import Passage
+from .search import Hit
+
+MAX_QUESTION_CHARS = 1000
+MAX_TOP_K = 50
+DEFAULT_TOP_K = 5
+MAX_SOURCES = 100
+
+Source = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+def _printable(value: str) -> str:
+    """Refuse text that cannot be encoded (lone surrogates) or is blank."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AskRequest(_Request):
+    question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
+    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
+    sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
+
+    _question_text = field_validator("question")(_printable)
+
+
+class SearchQuery(BaseModel):
+    """Query-string parameters of GET /v1/search (strings from the URL, converted)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    q: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
+    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
+    source: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
+
+    _query_text = field_validator("q")(_printable)
+
+
+class HighlightOut(BaseModel):
+    start: int
+    end: int
+    term: str
+
+
+class PassageOut(BaseModel):
+    id: str
+    source: str
+    paragraph: int
+    section: str | None
+    text: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, p: Passage) -> PassageOut:
+        return cls(id=p.id, source=p.source, paragraph=p.paragraph, section=p.section, text=p.text,
+                   start=p.start, end=p.end)
+
+
+class HitOut(PassageOut):
+    score: float
+    rank: int
+    highlights: list[HighlightOut]
+
+    @classmethod
+    def of_hit(cls, hit: Hit) -> HitOut:
+        return cls(**PassageOut.of(hit.passage).model_dump(), score=hit.score, rank=hit.rank,
+                   highlights=[HighlightOut(start=h.start, end=h.end, term=h.term) for h in hit.highlights])
+
+
+class AnswerOut(BaseModel):
+    text: str
+    type: str
+    passage_id: str
+    source: str
+    start: int
+    end: int
+    sentence: str
+    confidence: float
+
+    @classmethod
+    def of(cls, a: Answer) -> AnswerOut:
+        return cls(text=a.text, type=a.type.value, passage_id=a.passage_id, source=a.source, start=a.start,
+                   end=a.end, sentence=a.sentence, confidence=a.confidence)
+
+
+class SearchResponse(BaseModel):
+    query: str
+    total: int
+    passages: list[HitOut]
+    took_ms: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: AnswerOut | None
+    passages: list[HitOut]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    source: str
+    title: str | None
+    passage_count: int
+    characters: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+    passages: list[PassageOut]
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,54 @@
+"""Operational routes: liveness, readiness, the OpenAPI contract and its Swagger UI (served locally, no CDN)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
+
+from .service import QAService
+
+bp = Blueprint("ops", __name__)
+SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    svc: QAService = current_app.extensions["qa_api"]
+    manifest = svc.index.manifest
+    return jsonify(
+        status="ready",
+        documents=len(svc.index.documents),
+        passages=svc.index.n_passages,
+        terms=len(svc.index.vocab_list),
+        index_built_at=manifest["built_at"],
+        index_build_seconds=manifest["build_seconds"],
+        index_format=manifest["format_version"],
+        skipped_files=manifest["corpus"].get("skipped", []),
+    )
+
+
+@bp.get("/openapi.yaml")
+def openapi_yaml() -> Response:
+    return Response(openapi_text(), mimetype="application/yaml")
+
+
+@bp.get("/docs")
+def docs() -> str:
+    return render_template("docs.html")
+
+
+@bp.get("/docs/assets/<path:name>")
+def docs_assets(name: str) -> Response:
+    return send_from_directory(SWAGGER_DIST, name, max_age=86400)
+
+
+def openapi_text() -> str:
+    return resources.files("qa_api").joinpath("openapi.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,72 @@
+"""Every error a client can cause becomes one ``application/problem+json`` body (RFC 9457), here and only here."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .errors import NotFoundError
+from .models import Problem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+INVALID_FIELDS = "urn:qa-api:problem:invalid-fields"
+
+
+class InvalidFieldsError(Exception):
+    """A request whose fields fail validation (422), with one entry per failing field."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def problem(status: int, detail: str, *, type: str = "about:blank", title: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = Problem(type=type, title=title or HTTPStatus(status).phrase, status=status, detail=detail, **extra)
+    response = Response(body.model_dump_json(exclude_none=True), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as ``{"field", "message"}``, without echoing the client's input back."""
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        headers = {k: v for k, v in exc.get_headers() if k.lower() not in {"content-type", "content-length"}}
+        return problem(status, _describe(exc), headers=headers)
+
+    @app.errorhandler(InvalidFieldsError)
+    def invalid_fields(exc: InvalidFieldsError) -> Response:
+        return problem(422, "The request has invalid fields; see errors.", type=INVALID_FIELDS,
+                       errors=exc.errors)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError) -> Response:
+        return invalid_fields(InvalidFieldsError(field_errors(exc)))
+
+    @app.errorhandler(NotFoundError)
+    def not_found(exc: NotFoundError) -> Response:
+        return problem(404, str(exc))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "The server failed to handle this request; it has been logged.")
+
+
+def _describe(exc: HTTPException) -> str:
+    description = exc.description or HTTPStatus(exc.code or 500).description
+    return " ".join(str(description).split())

@@ -1,0 +1,47 @@
+"""The question-answering service: one object that the HTTP API, the CLI and other front ends share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .analysis import Analyzer
+from .answer import Answer, AnswerFinder
+from .bm25 import BM25Params
+from .index import Index
+from .search import Searcher, SearchResult
+from .settings import Settings
+from .store import Progress, open_index
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    question: str
+    answer: Answer | None
+    result: SearchResult
+    took_ms: float
+
+
+class QAService:
+    def __init__(self, index: Index, analyzer: Analyzer | None = None) -> None:
+        self.index = index
+        self.analyzer = analyzer or Analyzer()
+        self.searcher = Searcher(index, self.analyzer)
+        self.answers = AnswerFinder(index, self.analyzer)
+
+    @classmethod
+    def open(cls, settings: Settings, progress: Progress | None = None) -> QAService:
+        """Load the index for the configured corpus, building it first when missing, stale or corrupt."""
+        analyzer = Analyzer()
+        params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
+        return cls(open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress), analyzer)
+
+    def search(self, query: str, top_k: int, sources: Sequence[str] = ()) -> SearchResult:
+        return self.searcher.search(query, top_k, sources)
+
+    def ask(self, question: str, top_k: int, sources: Sequence[str] = ()) -> AskResult:
+        started = time.perf_counter()
+        result = self.searcher.search(question, top_k, sources)
+        answer = self.answers.find(question, result.hits)
+        return AskResult(question, answer, result, (time.perf_counter() - started) * 1000)

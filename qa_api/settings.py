@@ -1,0 +1,70 @@
+"""One place for configuration: every setting, its default and its help, read once from ``QA_API_*`` variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _setting(default: Any, help: str, env: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "env": env})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Settings of the service, the CLI and the index builder. Environment name: ``QA_API_<NAME>``."""
+
+    corpus_dir: Path = _setting(Path("seeds"), "Directory of UTF-8 .txt files to index (searched recursively).")
+    index_dir: Path = _setting(Path("index"), "Directory the built index is written to and loaded from.")
+    host: str = _setting("127.0.0.1", "Address the server binds to.")
+    port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).", env="PORT")
+    workers: int = _setting(2, "Gunicorn worker processes (2 suits a 2-core machine).")
+    k1: float = _setting(1.5, "BM25 term-frequency saturation (k1). Same default as rank-bm25.")
+    b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
+    epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
+    max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``QA_API_*`` variables; keyword overrides win over the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            names = [f"QA_API_{f.name.upper()}"] + ([f.metadata["env"]] if f.metadata.get("env") else [])
+            raw = next((environ[n] for n in names if environ.get(n)), None)
+            if raw is not None:
+                values[f.name] = _coerce(f.name, f.default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port must be 1..65535, got {self.port}")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be at least 1, got {self.workers}")
+        if self.k1 < 0 or not 0 <= self.b <= 1:
+            raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
+
+
+def documented_settings() -> list[tuple[str, Any, str]]:
+    """(environment variable, default, help) for every setting, for the README and the CLI."""
+    return [(f"QA_API_{f.name.upper()}", f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]
+
+
+def _coerce(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, Path):
+            return Path(raw)
+        return type(default)(raw)
+    except ValueError as exc:
+        raise ConfigError(f"QA_API_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc

@@ -1,0 +1,251 @@
+"""The index on disk: written atomically, verified on load, rebuilt when missing, stale or corrupt.
+
+Layout of the index directory::
+
+    CURRENT             "<build dir> <xxh3-128 of its manifest.json>", replaced atomically
+    build-<id>/         one complete build: manifest.json (format, analyzer, BM25 parameters, corpus
+                        checksum, and size + xxh3-128 of every other file), .npy arrays, JSON lists, texts.bin
+    .tmp-<id>/          a build being written; renamed to build-<id> only once every file is fsynced
+
+A reader follows CURRENT, so a build that dies midway leaves the previous index in service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from .analysis import Analyzer
+from .bm25 import BM25Params, Postings
+from .corpus import Passage, corpus_checksum, load_corpus
+from .errors import CorpusError, IndexUnavailableError
+from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, build_index, documents_json
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+KEEP_BUILDS = 2
+_ARRAYS = {
+    "postings_indptr": ("postings", "indptr"), "postings_docs": ("postings", "docs"),
+    "postings_weights": ("postings", "weights"), "idf": ("postings", "idf"), "doc_len": ("postings", "doc_len"),
+    "passages_doc": ("passages", "doc"), "passages_paragraph": ("passages", "paragraph"),
+    "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
+    "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
+}
+
+Progress = Callable[[Iterable[Passage], int], Iterable[Passage]]
+
+
+def save_index(index: Index, index_dir: Path) -> Path:
+    """Write ``index`` as a new build and make it current; returns the build directory."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    build_id = f"build-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = index_dir / f".tmp-{build_id}"
+    tmp.mkdir()
+    files: dict[str, dict[str, Any]] = {}
+    payloads: dict[str, Any] = {f"{name}.npy": _array_of(index, name) for name in _ARRAYS}
+    payloads["vocab.json"] = json.dumps(index.vocab_list, ensure_ascii=False).encode()
+    payloads["sections.json"] = json.dumps(index.sections, ensure_ascii=False).encode()
+    payloads["documents.json"] = documents_json(index).encode()
+    payloads["texts.bin"] = bytes(index.text_blob)
+    files = {name: _write(tmp / name, payload) for name, payload in payloads.items()}
+    manifest = dict(index.manifest, files=files)
+    manifest_digest = _write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
+    _fsync_dir(tmp)
+    final = index_dir / build_id
+    os.rename(tmp, final)
+    _fsync_dir(index_dir)
+    pointer = index_dir / f"{CURRENT}.tmp"
+    _write(pointer, f"{build_id} {manifest_digest['xxh3_128']}\n".encode())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _remove_old_builds(index_dir, keep=build_id)
+    return final
+
+
+def load_index(index_dir: Path) -> Index:
+    """Load the current build, memory-mapped, after checking every file's size and checksum."""
+    build, manifest = _current_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexUnavailableError(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}")
+    files = manifest.get("files", {})
+    for name, meta in files.items():
+        _verify(build / name, meta)
+    arrays = {name: _load_array(build / f"{name}.npy") for name in _ARRAYS}
+    try:
+        vocab = json.loads((build / "vocab.json").read_text(encoding="utf-8"))
+        sections = json.loads((build / "sections.json").read_text(encoding="utf-8"))
+        documents = [DocumentInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
+        postings = Postings(arrays["postings_indptr"], arrays["postings_docs"], arrays["postings_weights"],
+                            arrays["idf"], arrays["doc_len"])
+        passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
+                                arrays["passages_start"], arrays["passages_end"])
+        texts = _load_bytes(build / "texts.bin")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexUnavailableError(f"index build {build.name} is unreadable: {exc}") from exc
+    if len(vocab) != postings.n_terms or postings.indptr.shape[0] != postings.n_terms + 1:
+        raise IndexUnavailableError(f"index build {build.name} is inconsistent")
+    return Index(manifest=manifest, vocab=vocab, postings=postings, passages=passages, documents=documents,
+                 sections=sections, text_blob=texts, text_offsets=arrays["texts_offsets"])
+
+
+def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+               progress: Progress | None = None) -> Index:
+    """The index for ``corpus_dir``: loaded when it is current, else rebuilt first (under a lock)."""
+    analyzer = analyzer or Analyzer()
+    index, problem = _load_current(corpus_dir, index_dir, params, analyzer)
+    if index is not None:
+        return index
+    with _build_lock(index_dir):
+        index, problem = _load_current(corpus_dir, index_dir, params, analyzer)  # another process built it?
+        if index is not None:
+            return index
+        log.warning("building the index: %s", problem)
+        return _build_and_load(corpus_dir, index_dir, params, analyzer, progress)
+
+
+def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+                  progress: Progress | None = None) -> Index:
+    """Build from the corpus and make the new build current, whatever is on disk."""
+    with _build_lock(index_dir):
+        return _build_and_load(corpus_dir, index_dir, params, analyzer or Analyzer(), progress)
+
+
+def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+                    progress: Progress | None) -> Index:
+    save_index(build_index(load_corpus(corpus_dir), analyzer, params, progress), index_dir)
+    return load_index(index_dir)
+
+
+def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params,
+                  analyzer: Analyzer) -> tuple[Index | None, str]:
+    """The index on disk if it can serve this corpus and configuration, else why not."""
+    try:
+        index = load_index(index_dir)
+    except IndexUnavailableError as exc:
+        return None, str(exc)
+    manifest = index.manifest
+    if manifest.get("analyzer") != analyzer.signature:
+        return None, "the analyzer changed"
+    if manifest.get("bm25") != {"k1": params.k1, "b": params.b, "epsilon": params.epsilon}:
+        return None, "the BM25 parameters changed"
+    try:
+        checksum = corpus_checksum(corpus_dir)
+    except CorpusError:
+        log.warning("corpus %s is missing: serving the index as built", corpus_dir)
+        return index, ""
+    if manifest.get("corpus", {}).get("checksum") != checksum:
+        return None, "the corpus changed since the index was built"
+    return index, ""
+
+
+def _current_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
+    try:
+        build_id, digest = (index_dir / CURRENT).read_text().split()
+    except FileNotFoundError:
+        raise IndexUnavailableError(f"no index in {index_dir}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailableError(f"unreadable {CURRENT} pointer: {exc}") from exc
+    build = index_dir / build_id
+    raw = _read(build / "manifest.json")
+    if xxhash.xxh3_128_hexdigest(raw) != digest:
+        raise IndexUnavailableError(f"index build {build_id}: manifest checksum mismatch")
+    try:
+        return build, json.loads(raw)
+    except ValueError as exc:
+        raise IndexUnavailableError(f"index build {build_id}: bad manifest: {exc}") from exc
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IndexUnavailableError(f"cannot read {path.name}: {exc.strerror}") from exc
+
+
+def _verify(path: Path, meta: dict[str, Any]) -> None:
+    hasher = xxhash.xxh3_128()
+    size = 0
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 24):
+                hasher.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise IndexUnavailableError(f"cannot read index file {path.name}: {exc.strerror}") from exc
+    if size != meta.get("bytes") or hasher.hexdigest() != meta.get("xxh3_128"):
+        raise IndexUnavailableError(f"index file {path.name} is corrupt (size or checksum mismatch)")
+
+
+def _load_array(path: Path) -> Any:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError:  # zero-length arrays cannot be memory-mapped
+        return np.load(path, allow_pickle=False)
+    except OSError as exc:
+        raise IndexUnavailableError(f"cannot load {path.name}: {exc}") from exc
+
+
+def _load_bytes(path: Path) -> Any:
+    if path.stat().st_size == 0:
+        return b""
+    return np.memmap(path, dtype=np.uint8, mode="r")
+
+
+def _array_of(index: Index, name: str) -> Any:
+    group, attr = _ARRAYS[name]
+    return getattr(getattr(index, group) if group else index, attr)
+
+
+def _write(path: Path, payload: bytes | np.ndarray[Any, Any]) -> dict[str, Any]:
+    """Write bytes or a NumPy array durably; returns its size and checksum for the manifest."""
+    with open(path, "wb") as f:
+        if isinstance(payload, np.ndarray):
+            np.save(f, payload)
+        else:
+            f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+    raw_hash = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            raw_hash.update(chunk)
+    return {"bytes": path.stat().st_size, "xxh3_128": raw_hash.hexdigest()}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    """Drop half-written builds and all but the newest few complete ones (open maps stay valid)."""
+    builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    stale = [p for p in builds if p.name != keep][: max(0, len(builds) - KEEP_BUILDS)]
+    for path in stale + list(index_dir.glob(".tmp-*")):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
