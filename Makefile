@@ -28,7 +28,7 @@ index: install
 	$(BIN)/qa-api index
 
 lint: install-dev
-	$(BIN)/ruff check qa_api tests bench
+	$(BIN)/ruff check .
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -30,6 +30,7 @@ from .errors import CorpusError
 log = logging.getLogger(__name__)
 
 MAX_SHORT_CHARS = 120
+WRAPPED_MIN_CHARS = 50  # in a hard-wrapped file, a line at least this long that stops mid-sentence goes on
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -152,11 +153,10 @@ def _paragraphs(text: str) -> list[_Para]:
         joins = (
             wrapped
             and prev is not None
-            and paras
-            and paras[-1].kind == "body"
+            and prev[1] - prev[0] >= WRAPPED_MIN_CHARS
             and not _SENTENCE_END_RE.search(text[prev[0] : prev[1]])
         )
-        if joins:
+        if joins and paras:
             paras[-1] = _Para(paras[-1].start, end, "body")
         else:
             paras.append(_Para(start, end, _kind(text[start:end])))
@@ -184,7 +184,7 @@ def _looks_hard_wrapped(text: str, lines: list[tuple[int, int] | None]) -> bool:
     spans = [s for s in lines if s is not None]
     if len(spans) < 5 or max(e - s for s, e in spans) > 100:
         return False
-    open_ended = sum(1 for s, e in spans if e - s >= 50 and not _SENTENCE_END_RE.search(text[s:e]))
+    open_ended = sum(1 for s, e in spans if e - s >= WRAPPED_MIN_CHARS and not _SENTENCE_END_RE.search(text[s:e]))
     return open_ended >= 0.3 * len(spans)
 
 

@@ -1,0 +1,133 @@
+"""Shared fixtures: the seed corpus's index, the app, a contract-checking client, and a live gunicorn server."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from openapi_core import Config, OpenAPI
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import TestResponse
+
+from qa_api.app import create_app
+from qa_api.service import QAService
+from qa_api.settings import Settings
+from tests.live import LiveServer, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SPEC = ROOT / "openapi.yaml"
+BASE_URL = "http://127.0.0.1:8000"  # the spec's server, so openapi-core can match requests to it
+EXAMPLE_QUESTION = "When did North Korea confirm troop deployment?"
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("index")
+    QAService.open(Settings(corpus_dir=SEEDS, index_dir=path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir: Path) -> Settings:
+    return Settings(corpus_dir=SEEDS, index_dir=index_dir)
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings) -> QAService:
+    return QAService.open(settings)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, service: QAService) -> Flask:
+    return create_app(settings, service)
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenAPI:
+    # openapi-core parses application/json itself; problem details need telling that they are JSON too.
+    config = Config(extra_media_type_deserializers={
+        "application/problem+json": jsonlib.loads,
+        "application/yaml": lambda raw: raw.decode() if isinstance(raw, bytes) else raw,
+    })
+    return OpenAPI.from_file_path(str(SPEC), config=config)
+
+
+class ContractClient:
+    """A Flask test client that checks every response (and every accepted request) against openapi.yaml."""
+
+    def __init__(self, app: Flask, spec: OpenAPI) -> None:
+        self.client = app.test_client()
+        self.spec = spec
+
+    def get(self, path: str, query: dict[str, Any] | list[tuple[str, Any]] | None = None, **kw: Any) -> TestResponse:
+        return self.open("GET", path, query=query, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> TestResponse:
+        return self.open("POST", path, json=json, **kw)
+
+    def open(self, method: str, path: str, *, query: dict[str, Any] | list[tuple[str, Any]] | None = None,
+             json: Any = None, data: bytes | str | None = None, content_type: str | None = None,
+             headers: dict[str, str] | None = None) -> TestResponse:
+        if json is not None:
+            data, content_type = jsonlib.dumps(json), content_type or "application/json"
+        body = data.encode() if isinstance(data, str) else data
+        args = MultiDict(query or {})
+        response = self.client.open(path, method=method, query_string=args, data=body, content_type=content_type,
+                                    headers=headers, base_url=BASE_URL)
+        request = MockRequest(BASE_URL, method.lower(), path, args=args, data=body,
+                              headers=dict(headers or {}), content_type=content_type or "")
+        try:
+            if response.status_code < 400:
+                self.spec.validate_request(request)
+            self.spec.validate_response(request, MockResponse(response.data, status_code=response.status_code,
+                                                              headers=dict(response.headers),
+                                                              content_type=response.mimetype))
+        except (PathNotFound, OperationNotFound):
+            # Only an undocumented route or method may be missing from the spec, and it must be refused.
+            assert response.status_code in (404, 405), response.status_code
+        return response
+
+
+@pytest.fixture()
+def client(app: Flask, openapi: OpenAPI) -> ContractClient:
+    return ContractClient(app, openapi)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private, writable copy of the seed corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``qa-api serve`` (gunicorn, 2 workers) on a free loopback port, stopped after the session."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir))
+    server = start_server(env, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """The one check of every error path: status, problem+json media type, and RFC 9457 members."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body

@@ -1,0 +1,48 @@
+"""The command line: index, ask, eval (serve is exercised against a real server in test_server.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa_api.cli import main
+from tests.conftest import EXAMPLE_QUESTION, ROOT
+
+
+def test_index_builds_and_reports(corpus_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "--corpus", str(corpus_copy), "--index", str(tmp_path / "idx")]) == 0
+    assert "indexed 59 passages from 5 files" in capsys.readouterr().out
+    assert (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_ask_prints_the_answer_and_ranked_passages(index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", EXAMPLE_QUESTION, "--top-k", "2", "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Answer: late April 2025")
+    assert "[1] 001_5fe9c23b30af33fc.txt ¶4" in out and "[3]" not in out
+
+
+def test_ask_json_is_the_http_response_shape(index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", EXAMPLE_QUESTION, "--json", "--index", str(index_dir)]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["answer"]["text"] == "late April 2025" and len(body["passages"]) == 5
+
+
+def test_eval_prints_the_figures(index_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(ROOT / "eval" / "dev.jsonl"), "--json", "--index", str(index_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 24 and report["answerable"] == 22
+    assert {"recall@1", "recall@5", "mrr@10", "answer_accuracy", "unanswerable_null"} <= set(report)
+
+
+def test_a_missing_corpus_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "idx")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("QA_API_K1", "high")
+    assert main(["index"]) == 2
+    assert "QA_API_K1" in capsys.readouterr().err

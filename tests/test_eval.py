@@ -1,0 +1,33 @@
+"""Retrieval and answer quality on the dev set, and the scoring rules of the evaluation itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_api.evaluate import answer_matches, evaluate, read_questions
+from qa_api.service import QAService
+from tests.conftest import ROOT
+
+
+def test_dev_set_retrieval_meets_the_bar(service: QAService) -> None:
+    report = evaluate(service, read_questions(ROOT / "eval" / "dev.jsonl")).as_dict()
+    assert report["recall@1"] >= 0.80
+    assert report["recall@5"] >= 0.95
+    assert report["unanswerable_null"] == report["unanswerable"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "accepted", "right"),
+    [
+        ("late April 2025", ["late April 2025"], True),
+        ("Late April, 2025.", ["late april 2025"], True),
+        ("the Russian Embassy", ["Russian Embassy"], True),
+        ("“invincible comradeship”", ['"invincible comradeship"'], True),
+        ("more than 10,000 troops", ["10,000"], True),
+        ("it had sent more than 10,000 troops and weaponry to Russia", ["10,000"], False),
+        ("March", ["February 2022"], False),
+        ("", ["x"], False),
+    ],
+)
+def test_answer_matching_rules(answer: str, accepted: list[str], right: bool) -> None:
+    assert answer_matches(answer, accepted) is right

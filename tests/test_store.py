@@ -1,0 +1,94 @@
+"""The index on disk: round trip, and rebuilt (never served) when missing, stale or corrupt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_api.bm25 import BM25Params
+from qa_api.errors import IndexUnavailableError
+from qa_api.store import CURRENT, load_index, open_index, rebuild_index
+
+
+def _current_build(index_dir: Path) -> Path:
+    return index_dir / (index_dir / CURRENT).read_text().split()[0]
+
+
+def test_round_trip_keeps_postings_and_passages(corpus_copy: Path, tmp_path: Path) -> None:
+    built = rebuild_index(corpus_copy, tmp_path / "idx", BM25Params())
+    loaded = load_index(tmp_path / "idx")
+    np.testing.assert_array_equal(loaded.postings.weights, built.postings.weights)
+    assert loaded.vocab == built.vocab
+    assert [loaded.passage(i) for i in range(loaded.n_passages)] == [built.passage(i) for i in range(built.n_passages)]
+    assert isinstance(loaded.postings.weights, np.memmap)
+
+
+def test_manifest_records_format_analyzer_parameters_and_corpus(corpus_copy: Path, tmp_path: Path) -> None:
+    index = rebuild_index(corpus_copy, tmp_path / "idx", BM25Params(k1=1.2, b=0.5))
+    m = index.manifest
+    assert m["format_version"] == 1
+    assert m["bm25"] == {"k1": 1.2, "b": 0.5, "epsilon": 0.25}
+    assert m["analyzer"]["name"] == "english"
+    assert len(m["corpus"]["checksum"]) == 64
+    assert set(m["files"]) >= {"postings_weights.npy", "texts.bin", "vocab.json"}
+
+
+def test_missing_index_is_built(corpus_copy: Path, tmp_path: Path) -> None:
+    index = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    assert index.n_passages == 59
+
+
+def test_current_index_is_loaded_not_rebuilt(corpus_copy: Path, tmp_path: Path) -> None:
+    first = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    again = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    assert again.manifest["built_at"] == first.manifest["built_at"]
+    assert len(list((tmp_path / "idx").glob("build-*"))) == 1
+
+
+def test_stale_index_is_rebuilt_when_the_corpus_changes(corpus_copy: Path, tmp_path: Path) -> None:
+    open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    (corpus_copy / "005_new.txt").write_text("Zanzibar hosted the quiet summit.\n", encoding="utf-8")
+    index = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    assert "zanzibar" in index.vocab
+
+
+def test_index_is_rebuilt_when_bm25_parameters_change(corpus_copy: Path, tmp_path: Path) -> None:
+    open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    index = open_index(corpus_copy, tmp_path / "idx", BM25Params(k1=0.9))
+    assert index.params.k1 == 0.9
+
+
+@pytest.mark.parametrize("damage", ["bit-flip", "truncate", "delete"])
+def test_corrupt_index_is_detected_and_rebuilt(corpus_copy: Path, tmp_path: Path, damage: str) -> None:
+    good_weights = np.array(open_index(corpus_copy, tmp_path / "idx", BM25Params()).postings.weights)  # a copy,
+    # not the map: damaging a mapped file in place is what this test simulates, and reading it would fault
+    target = _current_build(tmp_path / "idx") / "postings_weights.npy"
+    raw = bytearray(target.read_bytes())
+    if damage == "bit-flip":
+        raw[-3] ^= 0x10
+        target.write_bytes(bytes(raw))
+    elif damage == "truncate":
+        target.write_bytes(bytes(raw[: len(raw) // 2]))
+    else:
+        target.unlink()
+    with pytest.raises(IndexUnavailableError):
+        load_index(tmp_path / "idx")
+    rebuilt = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    np.testing.assert_array_equal(rebuilt.postings.weights, good_weights)
+
+
+def test_a_failed_build_leaves_the_previous_index_current(corpus_copy: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    before = (tmp_path / "idx" / CURRENT).read_text()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qa_api.store.np.save", crash)
+    with pytest.raises(OSError):
+        rebuild_index(corpus_copy, tmp_path / "idx", BM25Params())
+    assert (tmp_path / "idx" / CURRENT).read_text() == before
+    assert load_index(tmp_path / "idx").n_passages == 59
