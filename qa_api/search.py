@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .analysis import Analyzer
-from .bm25 import accumulate, top_k
+from .bm25 import passage_bitset, ranked, warm_up
 from .corpus import Passage
 from .index import Index
 
@@ -44,25 +45,28 @@ class Searcher:
     def __init__(self, index: Index, analyzer: Analyzer | None = None) -> None:
         self.index = index
         self.analyzer = analyzer or Analyzer()
+        warm_up()
 
     def search(self, query: str, k: int, sources: Sequence[str] = ()) -> SearchResult:
         """The ``k`` best passages for ``query``, optionally only from the named source files."""
         started = time.perf_counter()
         terms = self.analyzer.terms(query)
         known = Counter(self.index.vocab[t] for t in terms if t in self.index.vocab)
-        scores, candidates = accumulate(self.index.postings, dict(known))
-        if sources:
-            docs = np.array(sorted({self.index.document_index(s) for s in sources}), dtype=np.int32)
-            candidates = candidates[np.isin(self.index.passages.doc[candidates], docs)]
-        rows = top_k(scores, candidates, k)
+        best = ranked(self.index.postings, dict(known), k, self._only(sources) if sources else None)
         query_terms = set(terms)
         hits = tuple(
-            Hit(passage, int(row), float(scores[row]), rank, self.highlights(passage.text, query_terms))
-            for rank, row in enumerate(rows.tolist(), start=1)
+            Hit(passage, row, score, rank, self.highlights(passage.text, query_terms))
+            for rank, (row, score) in enumerate(zip(best.rows.tolist(), best.scores.tolist(), strict=True), start=1)
             for passage in (self.index.passage(row),)
         )
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResult(query, tuple(terms), hits, int(candidates.size), took_ms)
+        return SearchResult(query, tuple(terms), hits, best.total, took_ms)
+
+    def _only(self, sources: Sequence[str]) -> NDArray[np.uint64]:
+        """The passages of the named source files, as a bitset for ``ranked``."""
+        docs = (self.index.documents[self.index.document_index(s)] for s in sources)
+        spans = [(d.first_passage, d.first_passage + d.passage_count) for d in docs]
+        return passage_bitset(self.index.n_passages, spans)
 
     def highlights(self, text: str, terms: set[str]) -> tuple[Highlight, ...]:
         return tuple(Highlight(t.start, t.end, t.term) for t in self.analyzer.tokens(text) if t.term in terms)
