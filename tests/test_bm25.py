@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from qa_api.analysis import Analyzer
 from bench.corpus import generate, word
+from qa_api.analysis import Analyzer
 from qa_api.bm25 import BM25Params, accumulate, build_postings, passage_bitset, ranked, top_k
 from qa_api.corpus import load_corpus
 from tests.conftest import SEEDS
