@@ -219,10 +219,14 @@ def _readonly(*arrays: NDArray[Any]) -> tuple[NDArray[Any], ...]:
 
 
 def warm_up() -> None:
-    """Compile (or load from cache) the search kernels now, not on a user's first query."""
-    postings = build_postings(np.array([0, 1, 1], dtype=np.int32), np.array([1, 2]), 2, BM25Params())
+    """Load (or compile) the search kernels now, not on a user's first query. Only search runs: serving
+    processes never build, so they need not load the build kernels."""
+    postings = Postings(np.array([0, 1, 2], dtype=np.int64), np.array([0, 0], dtype=np.int32), np.ones(2), np.ones(2),
+                        np.ones(1, dtype=np.int32), np.array([0, 1, 2], dtype=np.int64),
+                        np.zeros(2, dtype=np.int32), np.ones(2), np.array([0, -1], dtype=np.int32),
+                        np.ones((1, 1), dtype=np.uint64))
     ranked(postings, {0: 1, 1: 1}, 1)
-    ranked(postings, {1: 2}, 1, passage_bitset(2, [(1, 2)]))
+    ranked(postings, {1: 2}, 1, passage_bitset(1, [(0, 1)]))
 
 
 def accumulate(postings: Postings, query_terms: dict[int, int]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:

@@ -89,7 +89,8 @@ def load_index(index_dir: Path) -> Index:
     try:
         vocab = json.loads((build / "vocab.json").read_text(encoding="utf-8"))
         sections = json.loads((build / "sections.json").read_text(encoding="utf-8"))
-        documents = [DocumentInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
+        documents = [DocumentInfo(d["source"], d["title"], d["first_passage"], d["passage_count"], d["characters"])
+                     for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
         postings = Postings(arrays["postings_indptr"], arrays["postings_docs"], arrays["postings_weights"],
                             arrays["idf"], arrays["doc_len"], arrays["postings_block_ptr"],
                             arrays["postings_block_last"], arrays["postings_block_max"],
