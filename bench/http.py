@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/http", description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: the README's 2)")
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=4,
+                        help="open connections (default 4: a sync worker serves one at a time, more only queue)")
     parser.add_argument("--index", type=Path, help="a bench.search qa-api index: measure PSS for 1 and 2 workers")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
