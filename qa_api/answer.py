@@ -81,7 +81,7 @@ class AnswerFinder:
         )
 
     def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit]) -> list[tuple[Hit, Sentence, float]]:
-        scored = []
+        scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
             for sentence in self.searcher.read_passage(hit.row).sentences:
                 coverage = self.searcher.coverage(plan, sentence.terms)

@@ -112,7 +112,7 @@ class Searcher:
         boosts = {row: self._rerank_boosts(plan, row) for row in pool}
         final = {row: float(first[row]) + sum(boosts[row].values()) for row in pool}
         ranked = sorted(pool, key=lambda row: (-final[row], row))[:k]
-        query_terms = set(plan.terms) | {t for c in plan.concepts for alt in c.alternatives for t in alt}
+        query_terms = set(plan.terms)
         hits = tuple(
             Hit(passage, row, final[row], rank, self.highlights(passage.text, query_terms),
                 self._explain(plan, row, float(bm25[row]), {"alias": float(alias[row]), **boosts[row]}))

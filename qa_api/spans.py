@@ -15,6 +15,10 @@ from .query import AnswerType
 Span = tuple[int, int]
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 class Candidate(NamedTuple):
     start: int
     end: int
@@ -51,26 +55,27 @@ _REASON = re.compile(r"\b(?:because(?: of)?|due to|in order to|so as to|so that|
                      r"(?<=attempt )to|(?<=bid )to|(?<=effort )to|(?<=aim )to|(?<=order )to)\s+[^,.;–—]{3,120}")
 _WORD = re.compile(r"[\w’'-]+|[^\w\s]")
 _CAPITAL_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for|and|in)\s+)?[A-Z][\w’'.-]*)*")
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)"
+                           r"(?<!\bGen)[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
-TITLES = frozenset("""
+TITLES = _words("""
 president minister deputy defense defence foreign prime secretary general gen. chairman leader member
-spokesperson spokesman spokeswoman official comrade mr. ms. mrs. dr. senator ambassador judge chief
-commander envoy director head politburo vice lieutenant colonel admiral marshal premier king queen
-""".split())
-_ORG_WORDS = frozenset("""
+spokesperson spokesman spokeswoman official comrade mr. ms. mrs. dr. senator ambassador judge chief commander
+envoy director head politburo mayor master governor vice lieutenant colonel admiral marshal premier king queen
+""")
+_ORG_WORDS = _words("""
 agency party council university embassy ministry department office committee commission bank company
 corporation news union organization organisation army navy force forces house assembly parliament congress
 court institute association group times post press service
-""".split())
-_PLACE_WORDS = frozenset("""
+""")
+_PLACE_WORDS = _words("""
 embassy city province region state county capital island peninsula border coast valley river mountain
-""".split())
-_NOT_A_NAME = frozenset("""
-the a an in on at of to for by with and or but as it its this that these those there their his her he she
-they we only although though during after before while when where which who what why how however earlier
-later also some many more most such speaking images reports
-""".split())
+""")
+_NOT_A_NAME = _words("""
+the a an in on at of to for by with and or but as it its this that these those there their his her he she they
+we only although though during after before while when where which who what why how however earlier later also
+some many more most such speaking images reports
+""")
 
 
 def sentence_spans(text: str) -> list[Span]:
@@ -176,7 +181,7 @@ def _is_modifier(body: str, start: int, end: int) -> bool:
 
 def _split_on_and(body: str, start: int, end: int) -> list[Span]:
     parts, cursor = [], start
-    for m in re.finditer(r"\s+and\s+", body[start:end]):
+    for m in re.finditer(r"\s+(?:and|in)\s+", body[start:end]):
         parts.append((cursor, start + m.start()))
         cursor = start + m.end()
     parts.append((cursor, end))
