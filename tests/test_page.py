@@ -79,7 +79,7 @@ class Watched:
 
 @pytest.fixture()
 def browser(tmp_path: Path) -> Iterator[BrowserContext]:
-    with chromium_context(tmp_path / "profile") as context:
+    with chromium_context(tmp_path / "profile", width=1024, height=1000) as context:
         yield context
 
 
@@ -115,7 +115,7 @@ def test_a_person_asks_the_example_question_and_follows_the_evidence(
     page.screenshot(path=output_dir / "answer-full.png", full_page=True)
 
     page.set_viewport_size(PHONE)
-    page.screenshot(path=output_dir / "answer-phone.png", full_page=True)
+    page.screenshot(path=output_dir / "answer-phone.png")
     assert _fits_the_width(page)
 
     first.locator(".passage-source").focus()
@@ -134,7 +134,8 @@ def test_a_person_asks_the_example_question_and_follows_the_evidence(
 
 @pytest.mark.browser
 @pytest.mark.server
-def test_the_documents_list_is_reachable_from_the_page(live_server: LiveServer, browser: BrowserContext) -> None:
+def test_the_documents_list_is_reachable_from_the_page(
+        live_server: LiveServer, browser: BrowserContext, output_dir: Path) -> None:
     watched = Watched(browser)
     page = watched.page
     page.goto(f"{live_server.url}/")
@@ -142,8 +143,11 @@ def test_the_documents_list_is_reachable_from_the_page(live_server: LiveServer, 
     listed = requests.get(f"{live_server.url}/v1/documents", timeout=10).json()["documents"]
     expect(page.locator("#documents > li")).to_have_count(len(listed))
     expect(page.locator("#status")).to_have_text(f"{len(listed)} documents.")
+    page.screenshot(path=output_dir / "documents.png")
     page.locator("#documents a").first.click()
     expect(page.locator("#document-body .doc-passage")).to_have_count(listed[0]["passage_count"])
+    expect(page.locator("h1")).to_have_text(listed[0]["title"] or listed[0]["source"])
+    page.screenshot(path=output_dir / "document.png")
     assert watched.problems() == []
 
 

@@ -57,9 +57,9 @@ function showResults(reply) {
   results.hidden = false;
   const evidence = plural(reply.passages.length, "passage");
   if (reply.answer) {
-    setStatus(`Answer: ${reply.answer.text}. Confidence ${percent(reply.answer.confidence)}. ${evidence} of evidence below.`);
+    setStatus(`Answer: ${reply.answer.text}. Confidence ${percent(reply.answer.confidence)}. ${evidence} of evidence below.`, "done");
   } else if (reply.passages.length) {
-    setStatus(`The corpus does not say. ${evidence} that come closest are below.`);
+    setStatus(`The corpus does not say. ${evidence} that come closest are below.`, "done");
   } else {
     setStatus("The corpus does not say: no passage shares a word with the question.");
   }

@@ -20,7 +20,8 @@ function documentItem(doc) {
   link.textContent = doc.title ?? doc.source;
   const meta = document.createElement("span");
   meta.className = "document-item-meta";
-  meta.textContent = `${doc.source} · ${doc.passage_count} paragraphs · ${doc.characters.toLocaleString("en")} characters`;
+  const size = `${doc.passage_count} paragraphs · ${doc.characters.toLocaleString("en")} characters`;
+  meta.textContent = doc.title ? `${doc.source} · ${size}` : size;
   item.append(link, meta);
   return item;
 }
