@@ -11,6 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
+from tests import browser as browser_module
 from tests.browser import chromium_context
 from tests.conftest import EXAMPLE_QUESTION, ROOT, ContractClient
 from tests.live import LiveServer
@@ -203,3 +204,23 @@ def _refuse(status: int, headers: dict[str, str]) -> Any:
 
 def _fits_the_width(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_the_watch_would_see_a_csp_violation(live_server: LiveServer, browser: BrowserContext) -> None:
+    watched = Watched(browser)
+    watched.page.goto(f"{live_server.url}/documents")
+    watched.page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<p style="color: red">inline</p>')""")
+    expect(watched.page.locator("p", has_text="inline")).to_be_attached()
+    assert any("style-src" in problem for problem in watched.problems()), watched.problems()
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_without_chromium_a_non_root_run_names_the_command_and_ci_fails(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]) -> None:
+    monkeypatch.setattr(browser_module, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(browser_module.os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=re.escape(browser_module.APT_COMMAND)):
+        browser_module.ensure_chromium()
