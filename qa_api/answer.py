@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,7 +109,8 @@ class AnswerFinder:
             candidates = [part for c in candidates for part in _split_at(c, matched)]
         structural: list[Candidate] = []
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
-            candidates = candidates + _coordinations(body, candidates)
+            structural = _coordinations(body, candidates)
+            candidates = candidates + structural
         if plan.answer_type == AnswerType.OTHER:
             structural = self._structural(plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
@@ -129,7 +131,7 @@ class AnswerFinder:
             confidence = coverage * c.quality
             score = coverage - rank_penalty + PROXIMITY_WEIGHT * closeness + 0.2 * c.quality
             if c in structural:
-                score += STRUCTURE_BONUS
+                score += STRUCTURE_BONUS * c.quality
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
 
@@ -137,6 +139,7 @@ class AnswerFinder:
         """Spans in the slot the question's wording points at: instances of its focus noun, the other side
         of a definition, the object of its verb."""
         spans = [(t.start, t.end) for t in matched]
+        own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
         if plan.focus is not None:
             heads = [(t.start, t.end) for t in self.analyzer.tokens(body) if t.term == plan.focus.term]
@@ -145,12 +148,13 @@ class AnswerFinder:
             if out:
                 return out  # the question names the kind of thing it wants, and the sentence has one
         if plan.copula:
-            out += copula_other_side(body, spans)
+            out += copula_other_side(body, own)
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
         for t in matched:
             if t.term in predicates:
-                found = object_after(body, (t.start, t.end), spans)
+                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess
+                found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
                 if found is not None:
                     out.append(found)
         return out
@@ -203,7 +207,7 @@ def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
     """Names joined by "and" or a comma, kept whole for a plural question ("Which countries ...")."""
     out = []
     ordered = sorted(names)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if re.fullmatch(r"\s*(?:,|and|, and)\s*", body[a.end:b.start]):
             out.append(Candidate(a.start, b.end, min(a.quality, b.quality)))
     return out

@@ -76,9 +76,9 @@ _FOCUS = re.compile(
     r"|\b(?:what|which)\s+(?:(?:kind|kinds|sort|sorts|type|types)\s+of\s+)?([\w-]+)",
     re.IGNORECASE,
 )
-_NOUN_BEFORE = frozenset("the a an its his her their this that these those of for in on at to from with by about "
-                         "what which".split())
-_NOT_FOCUS = frozenset("is was are were did does do has have had will would could can".split())
+_NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
+                                             "from with by about what which"))
+_NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -95,7 +95,7 @@ def focus_word(question: str) -> str | None:
 def is_copula_question(question: str) -> bool:
     """ "What is <noun phrase>?" with no other verb: a definition, read across "is" in the text."""
     m = _COPULA.match(question)
-    return bool(m) and not any(re.fullmatch(r"[a-z]+(?:ed|ing)", w) for w in m.group("rest").split())
+    return m is not None and not any(re.fullmatch(r"[a-z]+(?:ed|ing)", w) for w in m.group("rest").split())
 
 
 def classify(question: str) -> AnswerType:

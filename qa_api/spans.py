@@ -236,9 +236,12 @@ def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -
             out.append(Candidate(appositive.start(1), appositive.end(1), 1.0))
         modifier = re.search(r"([\w’'-]+)[\s-]$", body[:hs])
         if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(*modifier.span(1)):
-            out.append(Candidate(modifier.start(1), he, 0.9))
+            # "the Hwasong-17, a liquid-fueled ICBM": the description belongs to the name before it
+            described = _APPOSITIVE.search(body[:modifier.start(1)])
+            quality = 1.0 if described and known(*described.span(1)) else 0.8
+            out.append(Candidate(modifier.start(1), he, quality))
         if body.startswith(" of ", he):
-            out.append(Candidate(hs, phrase_at(body, he + 4, stop_at_prepositions=False)[1], 0.8))
+            out.append(Candidate(hs, phrase_at(body, he + 4, stop_at_prepositions=False)[1], 0.7))
     return out
 
 
@@ -257,13 +260,13 @@ def copula_other_side(body: str, matched: list[Span]) -> list[Candidate]:
     return out
 
 
-def object_after(body: str, verb: Span, matched: list[Span]) -> Candidate | None:
+def object_after(body: str, verb: Span, matched: list[Span], quality: float = 1.0) -> Candidate | None:
     """The object of a verb of the question found in the sentence: "to offer food – amid ..." -> "food";
     "commits Moscow to providing assistance should ..." -> "providing assistance"."""
     start, end = verb
     before = re.findall(r"[\w’'-]+", body[max(0, start - 12):start])
     word = body[start:end].casefold()
-    verb_like = bool(before) and before[-1].casefold() in _VERB_BEFORE or word.endswith(("ing", "ed"))
+    verb_like = (bool(before) and before[-1].casefold() in _VERB_BEFORE) or word.endswith(("ing", "ed"))
     if not verb_like:
         return None
     i = end
@@ -274,4 +277,4 @@ def object_after(body: str, verb: Span, matched: list[Span]) -> Candidate | None
     if to:
         i += to.end()
     span = phrase_at(body, i, stop_at_prepositions=True)
-    return Candidate(*span, 1.0) if span[1] > span[0] else None
+    return Candidate(*span, quality) if span[1] > span[0] else None
