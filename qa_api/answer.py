@@ -40,6 +40,8 @@ RANK_PENALTY = 0.03  # coverage a sentence loses per rank of its passage below t
 PROXIMITY_WEIGHT = 0.3
 FOLLOWS_BONUS = 0.5
 OPEN_QUALITY = 0.85  # open questions ("what ...") have no type to check a span against
+KEY_MISSING = 0.5  # confidence kept by a sentence lacking the question's key words (verb, focus, title) or
+# most of its names
 STRUCTURE_BONUS = 0.3  # a span in the syntactic slot the question asks about (instance, object, definition)
 _BOUNDARY = re.compile(r"[,;:()\"“”–—]|\s-\s")
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
@@ -71,6 +73,22 @@ class AnswerFinder:
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.analyzer = searcher.analyzer
+        self._titles = frozenset(t for t in map(self.analyzer.term, TITLES) if t)
+
+    def _names_missing(self, plan: QueryPlan, terms: frozenset[str]) -> int:
+        """How many of the question's names the sentence lacks (an alias stands for its name)."""
+        aliases = {c.terms: c.alternatives for c in plan.concepts}
+        return sum(1 for name in plan.names
+                   if not any(all(t in terms for t in alt) for alt in (name, *aliases.get(name, ()))))
+
+    def _key_terms(self, plan: QueryPlan) -> frozenset[str]:
+        """What the question is about besides its names: its verbs, its focus noun and titles ("president").
+        A sentence that shares only names with the question ("South Korea") does not answer it."""
+        key = set(plan.predicates) | {t for t in plan.terms if t in self._titles}
+        if plan.focus is not None:
+            key.add(plan.focus.term)
+        return frozenset(key | {t for c in plan.concepts if set(c.terms) <= key for alt in c.alternatives
+                                for t in alt})
 
     def find(self, question: str, plan: QueryPlan, hits: Sequence[Hit]) -> Answer | None:
         if not plan.terms or not hits:
@@ -78,7 +96,12 @@ class AnswerFinder:
         question_terms = set(plan.terms)
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
         best: _Scored | None = None
+        key = self._key_terms(plan)
         for hit, sentence, coverage in self._best_sentences(plan, hits[:PASSAGES_READ]):
+            if key and not key & sentence.terms:
+                coverage *= KEY_MISSING
+            if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
+                coverage *= KEY_MISSING
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
                 if best is None or scored.score > best.score:
                     best = scored

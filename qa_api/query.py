@@ -76,6 +76,7 @@ _FOCUS = re.compile(
     r"|\b(?:what|which)\s+(?:(?:kind|kinds|sort|sorts|type|types)\s+of\s+)?([\w-]+)",
     re.IGNORECASE,
 )
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
                                              "from with by about what which"))
 _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
@@ -163,6 +164,7 @@ class QueryPlan:
     focus: Focus | None = None
     copula: bool = False  # "What is X's official name?": the answer is the other side of "is"
     predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
+    names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
 
 
 class AliasTable:
@@ -208,8 +210,13 @@ class QueryReader:
         terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
-                         is_copula_question(question), self._predicates(question, focus))
+                         is_copula_question(question), self._predicates(question, focus), self._names(question))
 
+    def _names(self, question: str) -> tuple[tuple[str, ...], ...]:
+        first = re.match(r"\s*[\w’'-]+", question)  # the question word is capitalised too
+        rest = question[first.end():] if first else question
+        runs = (tuple(self.analyzer.terms(m.group())) for m in _NAME.finditer(rest))
+        return tuple(run for run in runs if run)
     def _predicates(self, question: str, focus: Focus | None) -> frozenset[str]:
         """Terms of lowercase words not introduced by a determiner or preposition: likely verbs
         ("offering", "oblige"), whose object in the text is where an open answer sits."""
