@@ -219,7 +219,7 @@ def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
     if stop_at_prepositions:
         prep = _PREPOSITION.search(body, start, end)
         end = prep.start() if prep else end
-    return start, end
+    return start, start + len(body[start:end].rstrip())
 
 
 def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -> list[Candidate]:
@@ -270,7 +270,8 @@ def object_after(body: str, verb: Span, matched: list[Span], quality: float = 1.
     if not verb_like:
         return None
     i = end
-    following = next((s for s in matched if s[0] > end and not body[end:s[0]].strip()), None)
+    following = next((s for s in matched if s[0] > end
+                      and re.fullmatch(r"\s+(?:(?:the|a|an|its|their|his|her)\s+)?", body[end:s[0]])), None)
     if following is not None:
         i = following[1]  # the question's own object ("commits Moscow to ..."): the answer comes after it
     to = re.match(r"\s+(?:to|with)\b", body[i:])
