@@ -96,7 +96,7 @@ def count_tokens(text: str) -> int:
 
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _numbers(n: int) -> str:
