@@ -19,8 +19,10 @@ def register(app: Flask, settings: Settings) -> None:
     expected = settings.key.encode("utf-8")
 
     def require_bearer_token() -> Response | None:
-        # Browsers send CORS preflights without credentials, so they must pass to get their answer.
-        if request.method == "OPTIONS" or not request.path.startswith(PROTECTED_PREFIX):
+        # Browsers send CORS preflights without credentials, so they must pass to get their answer; unknown
+        # paths and methods keep their 404/405, as the contract already tells which routes exist.
+        if (request.method == "OPTIONS" or request.url_rule is None
+                or not request.path.startswith(PROTECTED_PREFIX)):
             return None
         token = bearer_token(request.headers.get("Authorization", ""))
         if token is None:
