@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .analysis import Analyzer
-from .answer import sentence_spans
 from .search import Hit
 from .service import AskResult
+from .spans import sentence_spans
 
 QUOTE_CHARS = 200
 NO_ANSWER = "The corpus does not say."
