@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import api, ops, problems
+from . import api, auth, chat, cors, ops, problems, web
 from .service import QAService
 from .settings import Settings
 
@@ -28,7 +28,11 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.extensions["qa_api"] = service or QAService.open(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(web.bp)
+    chat.register(app)
     problems.register(app)
+    auth.register(app, settings)
+    cors.register(app, settings)
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
     return app

@@ -18,6 +18,8 @@ keepalive = 5
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# No runtime control socket: it would be written under the user's home, which a container user may not have.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 loglevel = "info"

@@ -12,8 +12,8 @@ from typing import Any
 from .errors import ConfigError
 
 
-def _setting(default: Any, help: str, env: str | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "env": env})
+def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help, "env": env})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +29,10 @@ class Settings:
     b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
     epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
+    key: str = _setting("", "API key: when set, every `/v1/*` request needs `Authorization: Bearer <key>`.",
+                        secret=True)
+    cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
+                                     "empty turns CORS off.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -42,6 +46,10 @@ class Settings:
                 values[f.name] = _coerce(f.name, f.default, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
