@@ -27,7 +27,10 @@ _SLACK = 1.0 + 1e-9
 
 def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Compile with numba; typed loosely, as numba dispatches on the array types it is given."""
-    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
+    try:
+        return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
+    except RuntimeError:  # no writable cache directory (a read-only install): compile in memory on first use
+        return cast(Callable[..., Any], numba.njit(nogil=True)(fn))
 
 
 @compiled
