@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import api, ops, problems
+from . import api, ops, problems, ratelimit
 from .service import QAService
 from .settings import Settings
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     problems.register(app)
+    ratelimit.install(app, settings.rate_limit)  # first, so that it also counts requests refused below
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
     return app
