@@ -1,0 +1,30 @@
+"""Schemathesis against the live gunicorn server: every operation, every default check, zero failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SPEC
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.server
+MAX_EXAMPLES = 50
+RUN_TIMEOUT_S = 240
+
+
+def test_the_live_server_honours_its_openapi_contract(live_server: LiveServer, tmp_path: Path) -> None:
+    st = Path(sys.executable).with_name("st")
+    cmd = [str(st), "--config-file", str(ROOT / "schemathesis.toml"), "run", str(SPEC), "--url", live_server.url,
+           "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--workers", "2", "--request-timeout", "10",
+           "--no-color"]
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    summary = run.stdout[-3000:]
+    assert run.returncode == 0, summary
+    assert "No issues found" in run.stdout, summary
+    operations = sum(len(item) for item in yaml.safe_load(SPEC.read_text())["paths"].values())
+    assert f"Tested: {operations}" in run.stdout, summary
