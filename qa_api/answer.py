@@ -1,40 +1,37 @@
 """Short answers: the span of the best supporting sentence that answers the question, or None.
 
-1. The question's expected answer type is read from its wording (``classify``).
-2. The top passages are split into sentences; each sentence is scored by the share of the question's
-   IDF weight it covers (terms the corpus has never seen weigh as much as the rarest term, so a question
-   about something absent scores low).
-3. In the best sentences, candidate spans of the expected type are found with patterns, and the one
-   nearest to the question's terms wins. No span, or too little coverage, means no answer.
+1. The question's expected answer type comes from ``query.classify``.
+2. The sentences of the top passages are scored by the share of the question's IDF weight they cover
+   (aliases count; a term the corpus never saw weighs as much as the rarest, so a question about something
+   absent covers little).
+3. In the best sentences, candidate spans of the expected type (``spans.typed_candidates``; for open
+   questions, the stretches between the question's own words) are scored by how close they sit to the
+   question's words. The confidence is the sentence's coverage times the span's quality; below
+   ``MIN_CONFIDENCE`` there is no answer.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from .analysis import Analyzer
-from .index import Index
-from .search import Hit
+from .analysis import Token
+from .query import AnswerType, QueryPlan
+from .search import Hit, Searcher, Sentence
+from .spans import TITLES, Candidate, name_runs, typed_candidates, words
 
-MIN_CONFIDENCE = 0.45
+__all__ = ["MIN_CONFIDENCE", "Answer", "AnswerFinder", "AnswerType"]
+
+MIN_CONFIDENCE = 0.235  # calibrated on the dev set: README, "Quality"
 SENTENCES_TRIED = 4
 PASSAGES_READ = 3
-
-
-class AnswerType(StrEnum):
-    DATE = "date"
-    PERSON = "person"
-    NUMBER = "number"
-    PLACE = "place"
-    ORGANIZATION = "organization"
-    QUOTE = "quote"
-    REASON = "reason"
-    YESNO = "yesno"
-    OTHER = "other"
+RANK_PENALTY = 0.03  # coverage a sentence loses per rank of its passage below the first
+PROXIMITY_WEIGHT = 0.3
+FOLLOWS_BONUS = 0.5
+OPEN_QUALITY = 0.85  # open questions ("what ...") have no type to check a span against
+_BOUNDARY = re.compile(r"[,;:()\"“”–—]|\s-\s")
+_WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,200 +47,143 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class _Sentence:
+class _Scored:
+    score: float
+    confidence: float
     hit: Hit
+    sentence: Sentence
     start: int  # offsets into the passage text
     end: int
-    coverage: float
-
-
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds|thousands)"
-_SPAN_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
-    AnswerType.DATE: re.compile(
-        rf"(?:(?:early|mid|late|the end of|the start of)[\s-]+)?{_MONTH}"
-        rf"(?:\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d))?(?:,?\s+\d{{4}})?"
-        rf"|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
-        rf"|(?:last|next|this)\s+(?:week|month|year|{_MONTH}|{_WEEKDAY})"
-        rf"|(?:on\s+)?{_WEEKDAY}"
-        rf"|\b(?:1[89]|20)\d{{2}}s?\b"
-    ),
-    AnswerType.NUMBER: re.compile(
-        r"(?:(?:more than|over|about|nearly|almost|at least|up to|fewer than|less than|around|roughly|some)\s+)?"
-        rf"(?:\$\s?)?(?:\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?|{_NUMBER_WORD}(?:\s+{_NUMBER_WORD})?)"
-        r"(?:[\s-]+(?:million|billion|thousand|hundred|percent|per cent|%))?"
-        r"(?:[\s-]+(?:year|month|week|day|hour|minute)s?)?",
-        re.IGNORECASE,
-    ),
-    AnswerType.QUOTE: re.compile(r"[\"“]([^\"“”]{1,200})[\"”]"),
-}
-_CAPITALIZED = re.compile(
-    r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|al|bin|van|von|for|and)?\s*[A-Z][\w’'-]*)*"
-)
-_TITLES = re.compile(
-    r"\b(?:President|Minister|Deputy|Defense|Foreign|Prime|Secretary|General|Gen\.|Chairman|leader|member|"
-    r"spokesperson|spokesman|spokeswoman|official|Comrade|Mr\.|Ms\.|Mrs\.|Dr\.|Senator|Ambassador|Judge)\b"
-)
-_REASON = re.compile(r"\b(?:because|since|as|so that|in order to|to)\s+[^,.;]{3,120}")
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_STOP_SPAN_WORDS = {"the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "that"}
-
-_TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), t) for p, t in (
-        (r"^\s*(?:when|what (?:year|month|day|date|time)|in what year|on what date|since when)\b", AnswerType.DATE),
-        (r"^\s*(?:how (?:many|much|long|old|far)|what (?:number|percentage|amount)|which anniversary)\b",
-         AnswerType.NUMBER),
-        (r"^\s*(?:who|whom|whose)\b|^\s*(?:which|what) (?:\w+ )?(?:official|person|leader|minister|president|"
-         r"spokesperson|man|woman|general|member)\b|\bwho (?:is|was)\b", AnswerType.PERSON),
-        (r"^\s*where\b|^\s*(?:which|what|in which|in what) (?:\w+ )?(?:country|countries|city|state|place|region|"
-         r"capital|town|province)\b", AnswerType.PLACE),
-        (r"^\s*(?:which|what) (?:\w+ )?(?:organization|agency|company|party|group|institution)\b",
-         AnswerType.ORGANIZATION),
-        (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what reason\b", AnswerType.REASON),
-        (r"\b(?:call|called|describe|described|say|said|term|termed|label|labelled|labeled)\b.*\?\s*$",
-         AnswerType.QUOTE),
-        (r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", AnswerType.YESNO),
-    )
-)
-
-
-def classify(question: str) -> AnswerType:
-    """The kind of answer a question expects, from its wording alone."""
-    for pattern, answer_type in _TYPE_RULES:
-        if pattern.search(question):
-            return answer_type
-    return AnswerType.OTHER
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in ``text``; abbreviations such as "U.S." do not end one."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end() - (len(m.group()) - len(m.group().rstrip()))
-        spans.append((start, end))
-        start = m.end()
-    if start < len(text):
-        spans.append((start, len(text.rstrip())))
-    return [(s, e) for s, e in spans if e > s]
 
 
 class AnswerFinder:
-    def __init__(self, index: Index, analyzer: Analyzer | None = None) -> None:
-        self.index = index
-        self.analyzer = analyzer or Analyzer()
-        n = max(index.n_passages, 1)
-        self._unseen_idf = math.log((n + 0.5) / 0.5)
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.analyzer = searcher.analyzer
 
-    def find(self, question: str, hits: Sequence[Hit]) -> Answer | None:
-        answer_type = classify(question)
-        weights = self._term_weights(question)
-        if not weights or not hits:
+    def find(self, question: str, plan: QueryPlan, hits: Sequence[Hit]) -> Answer | None:
+        if not plan.terms or not hits:
             return None
-        question_words = {w.casefold() for w in re.findall(r"\w+", question)}
-        for sentence in self._best_sentences(hits[:PASSAGES_READ], weights):
-            found = self._span(answer_type, sentence, question_words)
-            if found is None:
-                continue
-            start, end = found
-            confidence = round(sentence.coverage * (1.0 if answer_type != AnswerType.OTHER else 0.85), 3)
-            if confidence < MIN_CONFIDENCE:
-                return None
-            passage = sentence.hit.passage
-            return Answer(
-                text=passage.text[start:end], type=answer_type, passage_id=passage.id, source=passage.source,
-                start=passage.start + start, end=passage.start + end,
-                sentence=passage.text[sentence.start:sentence.end], confidence=confidence,
-            )
-        return None
+        question_terms = set(plan.terms)
+        alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
+        best: _Scored | None = None
+        for hit, sentence, coverage in self._best_sentences(plan, hits[:PASSAGES_READ]):
+            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
+                if best is None or scored.score > best.score:
+                    best = scored
+        if best is None or best.confidence < MIN_CONFIDENCE:
+            return None
+        passage = best.hit.passage
+        return Answer(
+            text=passage.text[best.start:best.end], type=plan.answer_type, passage_id=passage.id,
+            source=passage.source, start=passage.start + best.start, end=passage.start + best.end,
+            sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
+        )
 
-    def _term_weights(self, question: str) -> dict[str, float]:
-        weights: dict[str, float] = {}
-        for term in self.analyzer.terms(question):
-            term_id = self.index.vocab.get(term)
-            idf = float(self.index.postings.idf[term_id]) if term_id is not None else self._unseen_idf
-            weights[term] = max(idf, 0.1)
-        return weights
-
-    def _best_sentences(self, hits: Iterable[Hit], weights: dict[str, float]) -> list[_Sentence]:
-        total = sum(weights.values())
-        scored: list[tuple[float, int, _Sentence]] = []
+    def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit]) -> list[tuple[Hit, Sentence, float]]:
+        scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
-            text = hit.passage.text
-            for start, end in sentence_spans(text):
-                present = {t.term for t in self.analyzer.tokens(text[start:end])}
-                coverage = sum(w for term, w in weights.items() if term in present) / total
-                rank_penalty = 0.03 * (hit.rank - 1)
-                scored.append((coverage - rank_penalty, len(scored), _Sentence(hit, start, end, coverage)))
+            for sentence in self.searcher.read_passage(hit.row).sentences:
+                coverage = self.searcher.coverage(plan, sentence.terms)
+                scored.append((coverage - RANK_PENALTY * (hit.rank - 1), len(scored), hit, sentence, coverage))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        return [s for _, _, s in scored[:SENTENCES_TRIED]]
+        return [(hit, sentence, coverage) for _, _, hit, sentence, coverage in scored[:SENTENCES_TRIED]]
 
-    def _span(self, answer_type: AnswerType, sentence: _Sentence,
-              question_words: set[str]) -> tuple[int, int] | None:
-        text = sentence.hit.passage.text
-        s, e = sentence.start, sentence.end
-        body = text[s:e]
-        anchor = self._anchor(body, question_words)
-        candidates = [(m.start(), m.end()) for m in _candidates(answer_type, body)]
-        candidates = [c for c in candidates if not _only_question_words(body[c[0]:c[1]], question_words)]
-        if not candidates:
-            return None
-        best = min(candidates, key=lambda c: (abs((c[0] + c[1]) / 2 - anchor), c[0]))
-        return s + best[0], s + best[1]
+    def _spans(self, question: str, plan: QueryPlan, hit: Hit, sentence: Sentence, coverage: float,
+               question_terms: set[str], alias_terms: set[str]) -> list[_Scored]:
+        body = hit.passage.text[sentence.start:sentence.end]
+        matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
+        candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
+        if plan.answer_type in _NAMED:
+            candidates = [part for c in candidates for part in _split_at(c, matched)]
+        if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
+                not candidates and plan.answer_type == AnswerType.QUOTE):
+            candidates = self._open_candidates(question, body, matched)
+        out = []
+        rank_penalty = RANK_PENALTY * (hit.rank - 1)
+        for c in candidates:
+            start, end = _trim(body, c.start, c.end)
+            terms = set(self.analyzer.terms(body[start:end]))
+            if start >= end or not terms or terms <= question_terms:
+                continue
+            closeness = self._closeness(body, start, end, matched)
+            if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
+                closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
+            if plan.answer_type == AnswerType.OTHER and any(body[t.end:start].strip() == "" for t in matched):
+                closeness += FOLLOWS_BONUS  # the object of a question word ("offer" -> "food")
+            confidence = coverage * c.quality
+            score = coverage - rank_penalty + PROXIMITY_WEIGHT * closeness + 0.2 * c.quality
+            out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
+        return out
 
-    def _anchor(self, body: str, question_words: set[str]) -> float:
-        """Mean position of the question's words in the sentence: answers sit near them."""
-        positions = [m.start() for m in re.finditer(r"\w+", body)
-                     if m.group().casefold() in question_words and m.group().casefold() not in _STOP_SPAN_WORDS]
-        return sum(positions) / len(positions) if positions else 0.0
+    def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
+        """Stretches of the sentence between the question's own words and clause punctuation."""
+        cuts = sorted([(m.start(), m.end()) for m in _BOUNDARY.finditer(body)]
+                      + [(t.start, t.end) for t in matched])
+        stretches, cursor = [], 0
+        for start, end in cuts:
+            if start > cursor:
+                stretches.append((cursor, start))
+            cursor = max(cursor, end)
+        stretches.append((cursor, len(body)))
+        if _WHICH_NOUN.match(question):
+            names = [(s, e) for s, e in name_runs(body)
+                     if any(a <= s and e <= b for a, b in stretches) and not self.searcher.kind_of(body[s:e])]
+            if names:
+                return [Candidate(s, e, OPEN_QUALITY) for s, e in names]
+            # "Which ICBMs ...": a name in another sentence is the likelier answer than a stretch of this one.
+            return [Candidate(s, e, OPEN_QUALITY * 0.6) for s, e in stretches]
+        return [Candidate(s, e, OPEN_QUALITY) for s, e in stretches]
 
-
-class _Match:
-    def __init__(self, start: int, end: int) -> None:
-        self._span = (start, end)
-
-    def start(self) -> int:
-        return self._span[0]
-
-    def end(self) -> int:
-        return self._span[1]
-
-
-def _candidates(answer_type: AnswerType, body: str) -> list[_Match]:
-    if answer_type in (AnswerType.DATE, AnswerType.NUMBER):
-        return [_Match(m.start(), m.end()) for m in _SPAN_PATTERNS[answer_type].finditer(body)]
-    if answer_type == AnswerType.QUOTE:
-        quoted = [_Match(m.start(1), m.end(1)) for m in _SPAN_PATTERNS[AnswerType.QUOTE].finditer(body)]
-        calling = [_Match(m.start(1), m.end(1))
-                   for m in re.finditer(r"\b(?:call(?:ing|ed|s)?|describ(?:ing|ed)\w*)\s+(?:them|him|her|it)\s+"
-                                        r"(?:as\s+)?([\w’' -]+?)(?=\s+and\b|[,.;]|$)", body)]
-        return calling + quoted
-    if answer_type == AnswerType.REASON:
-        return [_Match(m.start(), m.end()) for m in _REASON.finditer(body)]
-    if answer_type in (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION):
-        names = [_Match(m.start(), m.end()) for m in _CAPITALIZED.finditer(body)]
-        if answer_type == AnswerType.PERSON:
-            return _strip_titles(body, names)
-        return names
-    if answer_type == AnswerType.YESNO:
-        return []
-    return [_Match(m.start(), m.end()) for m in re.finditer(r"[^,;:–—]{3,}", body)]
-
-
-def _strip_titles(body: str, names: list[_Match]) -> list[_Match]:
-    out: list[_Match] = []
-    for m in names:
-        start = m.start()
-        for t in _TITLES.finditer(body, m.start(), m.end()):
-            if t.start() == start:
-                start = t.end() + 1
-        if start < m.end() and " " in body[start:m.end()].strip():
-            out.append(_Match(start, m.end()))
-    return out
+    def _closeness(self, body: str, start: int, end: int, matched: Sequence[Token]) -> float:
+        """Question-word IDF near the span, each word weighted 1 / (1 + words between), as a share."""
+        spans = words(body)
+        index_of = {s: i for i, (s, _) in enumerate(spans)}
+        first = next((i for i, (s, _) in enumerate(spans) if s >= start), len(spans))
+        last = next((i for i, (s, _) in reversed(list(enumerate(spans))) if s < end), first)
+        total = near = 0.0
+        for token in matched:
+            i = index_of.get(token.start, 0)
+            gap = first - i - 1 if i < first else i - last - 1 if i > last else 0
+            idf = self.searcher.idf(token.term)
+            total += idf
+            near += idf / (1 + max(gap, 0))
+        return near / total if total else 0.0
 
 
-def _only_question_words(span: str, question_words: set[str]) -> bool:
-    words = [w.casefold() for w in re.findall(r"\w+", span)]
-    content = [w for w in words if w not in _STOP_SPAN_WORDS]
-    return not content or all(w in question_words for w in content)
+_NAMED = (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION)
+
+
+def _describes(body: str, token: Token, start: int) -> bool:
+    """Whether ``token`` is part of the titles and capitalised words right before a name at ``start``."""
+    between = body[token.end:start].split()
+    return token.end <= start and all(w[:1].isupper() or w.casefold() in TITLES for w in between)
+
+
+def _split_at(c: Candidate, matched: Sequence[Token]) -> list[Candidate]:
+    """A name cut where the question's own words sit in it (a headline capitalises every word)."""
+    parts, cursor = [], c.start
+    for t in matched:
+        if c.start <= t.start < c.end:
+            parts.append(Candidate(cursor, t.start, c.quality))
+            cursor = t.end
+    parts.append(Candidate(cursor, c.end, c.quality))
+    return [p for p in parts if p.end > p.start]
+
+
+def _trim(body: str, start: int, end: int) -> tuple[int, int]:
+    """The span without surrounding space, punctuation, or function words at its edges."""
+    edge = re.compile(r"(?:[^\w$]|(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|"
+                      r"had|has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at)\b)+",
+                      re.IGNORECASE)
+    while start < end:
+        m = edge.match(body, start, end)
+        if not m or m.end() == start:
+            break
+        start = m.end()
+    tail = re.compile(r"(?:[^\w%]|\b(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|"
+                      r"has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at))+$", re.I)
+    m = tail.search(body, start, end)
+    if m and m.start() > start:
+        end = m.start()
+    return start, end

@@ -46,11 +46,12 @@ def search() -> Response:
         "q": request.args.get("q"),
         "top_k": request.args.get("top_k", DEFAULT_TOP_K),
         "source": request.args.getlist("source"),
+        "explain": request.args.get("explain", "false"),
     })
     _check_sources(query.source, "source")
     result = service().search(query.q, query.top_k, query.source)
     return json_response(SearchResponse(query=query.q, total=result.total, took_ms=round(result.took_ms, 3),
-                                        passages=[HitOut.of_hit(h) for h in result.hits]))
+                                        passages=[HitOut.of_hit(h, query.explain) for h in result.hits]))
 
 
 @bp.post("/ask")
@@ -61,7 +62,7 @@ def ask() -> Response:
     return json_response(AskResponse(
         question=result.question,
         answer=AnswerOut.of(result.answer) if result.answer else None,
-        passages=[HitOut.of_hit(h) for h in result.result.hits],
+        passages=[HitOut.of_hit(h, body.explain) for h in result.result.hits],
         took_ms=round(result.took_ms, 3),
     ))
 

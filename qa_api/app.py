@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import api, ops, problems, ratelimit
+from . import api, ops, problems, ratelimit, web
 from .service import QAService
 from .settings import Settings
 
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.extensions["qa_api"] = service or QAService.open(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(web.bp)
     problems.register(app)
     ratelimit.install(app, settings.rate_limit)  # first, so that it also counts requests refused below
     app.before_request(_refuse_long_query_string)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+)
 
 from .answer import Answer
 from .corpus import Passage
@@ -37,6 +45,7 @@ class AskRequest(_Request):
     question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
     top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
+    explain: bool = False
 
     _question_text = field_validator("question")(_printable)
 
@@ -49,6 +58,7 @@ class SearchQuery(BaseModel):
     q: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
     top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = DEFAULT_TOP_K
     source: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
+    explain: bool = False
 
     _query_text = field_validator("q")(_printable)
 
@@ -74,15 +84,46 @@ class PassageOut(BaseModel):
                    start=p.start, end=p.end)
 
 
+class TermScore(BaseModel):
+    term: str
+    score: float
+
+
+class BoostScore(BaseModel):
+    name: str
+    score: float
+
+
+class ExplanationOut(BaseModel):
+    bm25: float
+    terms: list[TermScore]
+    boosts: list[BoostScore]
+
+
 class HitOut(PassageOut):
     score: float
     rank: int
     highlights: list[HighlightOut]
+    explanation: ExplanationOut | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_missing_explanation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent unless asked for, rather than null: the contract has no null explanation.
+        data: dict[str, Any] = handler(self)
+        if data.get("explanation") is None:
+            data.pop("explanation", None)
+        return data
 
     @classmethod
-    def of_hit(cls, hit: Hit) -> HitOut:
+    def of_hit(cls, hit: Hit, explain: bool = False) -> HitOut:
+        e = hit.explanation
+        explanation = ExplanationOut(
+            bm25=e.bm25, terms=[TermScore(term=t, score=v) for t, v in e.terms],
+            boosts=[BoostScore(name=n, score=v) for n, v in e.boosts],
+        ) if explain else None
         return cls(**PassageOut.of(hit.passage).model_dump(), score=hit.score, rank=hit.rank,
-                   highlights=[HighlightOut(start=h.start, end=h.end, term=h.term) for h in hit.highlights])
+                   highlights=[HighlightOut(start=h.start, end=h.end, term=h.term) for h in hit.highlights],
+                   explanation=explanation)
 
 
 class AnswerOut(BaseModel):

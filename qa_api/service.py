@@ -28,7 +28,7 @@ class QAService:
         self.index = index
         self.analyzer = analyzer or Analyzer()
         self.searcher = Searcher(index, self.analyzer)
-        self.answers = AnswerFinder(index, self.analyzer)
+        self.answers = AnswerFinder(self.searcher)
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> QAService:
@@ -43,5 +43,5 @@ class QAService:
     def ask(self, question: str, top_k: int, sources: Sequence[str] = ()) -> AskResult:
         started = time.perf_counter()
         result = self.searcher.search(question, top_k, sources)
-        answer = self.answers.find(question, result.hits)
+        answer = self.answers.find(question, result.plan, result.hits)
         return AskResult(question, answer, result, (time.perf_counter() - started) * 1000)

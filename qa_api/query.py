@@ -1,0 +1,168 @@
+"""Question understanding: what kind of answer a question wants, and which index terms (and aliases) to look for.
+
+A question is read in three steps, all from its wording alone:
+
+1. its expected answer type ("When ..." wants a date, "Who ..." a person; ``classify``);
+2. the interrogative cue that only states that type ("how many", "what kind of", "which year") is dropped
+   from the terms searched, since the article does not contain it;
+3. words and names with aliases in ``data/synonyms.txt`` ("Pyongyang" for North Korea, "pact" for treaty)
+   become concepts that a passage may match through any of their phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+
+from .analysis import Analyzer
+
+# How much a passage earns for an alias, relative to the question's own word. Chosen by measurement on the
+# dev set (README, "Quality"): abbreviations of organisations and near-synonyms help; spellings/irregular forms
+# and place aliases (capital for country, demonyms) lowered Recall on it, so they only name kinds of spans.
+ALIAS_WEIGHTS = {"form": 0.0, "place": 0.0, "org": 0.8, "word": 0.5}
+
+
+class AnswerType(StrEnum):
+    DATE = "date"
+    PERSON = "person"
+    NUMBER = "number"
+    PLACE = "place"
+    ORGANIZATION = "organization"
+    QUOTE = "quote"
+    REASON = "reason"
+    YESNO = "yesno"
+    OTHER = "other"
+
+
+_TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), t) for p, t in (
+        (r"^\s*(?:when|what (?:year|month|day|date|time)|(?:in|on|during) (?:what|which) (?:year|month|day|date)"
+         r"|which (?:year|month|day|date)s?|(?:in |during )?(?:what|which) years|since when|how long ago)\b",
+         AnswerType.DATE),
+        (r"^\s*(?:how (?:many|much|long|old|far|often|big|large)|what (?:number|percentage|amount|share)"
+         r"|which anniversary)\b", AnswerType.NUMBER),
+        (r"^\s*(?:who|whom|whose)\b|^\s*(?:which|what) (?:\w+ )?(?:official|person|people|leader|minister|"
+         r"president|spokesperson|spokesman|man|woman|general|member|chief|commander|envoy|diplomat)\b",
+         AnswerType.PERSON),
+        (r"^\s*where\b|^\s*(?:which|what|in which|in what|to which|to what) (?:\w+ )?(?:country|countries|city|"
+         r"cities|state|states|place|region|capital|town|province|nation|nations)\b", AnswerType.PLACE),
+        (r"^\s*(?:which|what) (?:\w+ )?(?:organi[sz]ations?|agency|agencies|company|companies|party|group|"
+         r"institution|university|newspaper|outlet|ministry|department|body)\b", AnswerType.ORGANIZATION),
+        (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b", AnswerType.REASON),
+        (r"^\s*(?:what|how) (?:did|does|do|has|have|had|was|were|is)\b.*\b(?:call|called|describe|described|"
+         r"label|labelled|labeled|term|termed|dub|dubbed)\b", AnswerType.QUOTE),
+        (r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", AnswerType.YESNO),
+    )
+)
+
+# Leading words that only name the answer type: the article says "16-month war", never "how long".
+_CUE = re.compile(
+    r"^\s*(?:(?:in|on|during|at|to|for) )?(?:"
+    r"how (?:many|much|long|old|far|often|big|large)"
+    r"|(?:what|which) (?:kind|kinds|sort|sorts|type|types) of"
+    r"|(?:what|which) (?:year|years|month|months|day of the week|day|date|time|number|percentage|amount)"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+def classify(question: str) -> AnswerType:
+    """The kind of answer a question expects, from its wording alone."""
+    for pattern, answer_type in _TYPE_RULES:
+        if pattern.search(question):
+            return answer_type
+    return AnswerType.OTHER
+
+
+def content_start(question: str) -> int:
+    """Where the question's content begins, after any cue that only names the answer type."""
+    m = _CUE.match(question)
+    return m.end() if m else 0
+
+
+@dataclass(frozen=True, slots=True)
+class AliasGroup:
+    kind: str
+    phrases: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def alias_groups() -> tuple[AliasGroup, ...]:
+    """The groups of ``data/synonyms.txt`` (format described at the top of that file)."""
+    text = resources.files("qa_api").joinpath("data/synonyms.txt").read_text(encoding="utf-8")
+    groups = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, sep, rest = line.partition(":")
+        phrases = tuple(p.strip() for p in rest.split("|") if p.strip())
+        if not sep or kind.strip() not in ALIAS_WEIGHTS or len(phrases) < 2:
+            raise ValueError(f"synonyms.txt line {number}: expected 'kind: phrase | phrase', kind one of "
+                             f"{', '.join(ALIAS_WEIGHTS)}")
+        groups.append(AliasGroup(kind.strip(), phrases))
+    return tuple(groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """Question terms that a passage may also match through alternative phrases."""
+
+    terms: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...]
+    weight: float
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    answer_type: AnswerType
+    terms: tuple[str, ...]  # index terms searched, in question order (BM25 scores exactly these)
+    concepts: tuple[Concept, ...]
+
+
+class AliasTable:
+    """The alias groups analyzed into index terms, for matching questions and naming spans."""
+
+    def __init__(self, analyzer: Analyzer, groups: tuple[AliasGroup, ...] | None = None) -> None:
+        self._by_phrase: dict[tuple[str, ...], list[tuple[AliasGroup, tuple[tuple[str, ...], ...]]]] = {}
+        self.kinds: dict[tuple[str, ...], str] = {}
+        for group in alias_groups() if groups is None else groups:
+            analyzed = tuple(dict.fromkeys(t for t in (tuple(analyzer.terms(p)) for p in group.phrases) if t))
+            for phrase in analyzed:
+                others = tuple(o for o in analyzed if o != phrase)
+                if others:
+                    self._by_phrase.setdefault(phrase, []).append((group, others))
+                if group.kind in ("place", "org"):
+                    self.kinds.setdefault(phrase, group.kind)
+        self.longest = max((len(p) for p in self._by_phrase), default=0)
+
+    def concepts(self, terms: tuple[str, ...]) -> tuple[Concept, ...]:
+        """Concepts in ``terms``, longest phrase first at each position, without overlaps."""
+        found: list[Concept] = []
+        i = 0
+        while i < len(terms):
+            for n in range(min(self.longest, len(terms) - i), 0, -1):
+                phrase = terms[i:i + n]
+                entries = self._by_phrase.get(phrase)
+                if entries:
+                    for group, others in entries:
+                        found.append(Concept(phrase, others, ALIAS_WEIGHTS[group.kind], group.kind))
+                    i += n
+                    break
+            else:
+                i += 1
+        return tuple(found)
+
+
+class QueryReader:
+    def __init__(self, analyzer: Analyzer, aliases: AliasTable | None = None) -> None:
+        self.analyzer = analyzer
+        self.aliases = aliases or AliasTable(analyzer)
+
+    def read(self, question: str) -> QueryPlan:
+        terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
+        return QueryPlan(classify(question), terms, self.aliases.concepts(terms))

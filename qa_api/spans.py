@@ -1,0 +1,199 @@
+"""Spans of text by kind: sentences, and the candidate answers of each answer type inside a sentence.
+
+Dates and numbers are found with patterns; names are runs of capitalised words, told apart (person, place,
+organisation) by titles before them, by the alias table's kinds and by the words they contain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .query import AnswerType
+
+Span = tuple[int, int]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+class Candidate(NamedTuple):
+    start: int
+    end: int
+    quality: float  # how sure the span is of its type, 0..1
+
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_YEAR = r"(?:1[89]|20)\d{2}"
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                r"hundred|dozen|dozens|hundreds|thousands|millions)")
+_DATE = re.compile(
+    rf"(?:from|between)\s+{_YEAR}\s+(?:to|and|until)\s+{_YEAR}"
+    rf"|(?:(?:early|mid|late|the end of|the start of|the beginning of)[\s-]+)?{_MONTH}"
+    rf"(?:\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d))?(?:,?\s+{_YEAR})?\b"
+    rf"|\d{{1,2}}\s+{_MONTH}(?:\s+{_YEAR})?"
+    rf"|(?:last|next|this)\s+(?:week|month|year|{_MONTH}|{_WEEKDAY})"
+    rf"|(?:the\s+)?(?:following|next|previous|same)\s+(?:day|week|month|year|morning|evening)"
+    rf"|\b(?:yesterday|today|tonight)\b"
+    rf"|{_WEEKDAY}"
+    rf"|(?<![\w-]){_YEAR}s?\b"
+)
+_NUMBER = re.compile(
+    r"(?:(?:more than|over|about|nearly|almost|at least|up to|fewer than|less than|around|roughly|some)\s+)?"
+    rf"(?:\$\s?)?(?:(?<![\w-])\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?|\b{_NUMBER_WORD}(?:\s+{_NUMBER_WORD})?\b)"
+    r"(?:[\s-]+(?:million|billion|thousand|hundred|percent|per cent|%))?"
+    r"(?:[\s-]+(?:year|month|week|day|hour|minute)s?\b)?",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[\"“]([^\"“”]{1,200}?)[,.]?[\"”]")
+_CALLED = re.compile(r"\b(?:call(?:ing|ed|s)?|label(?:l?ed|s)?|describ(?:ing|ed|es)|dubb?(?:ed|ing)?|term(?:ed)?)"
+                     r"\s+(?:them|him|her|it|this|that)?\s*(?:as\s+)?([\w’' -]+?)(?=\s+(?:and|against|for)\b|[,.;]|$)")
+_REASON = re.compile(r"\b(?:because(?: of)?|due to|in order to|so as to|so that|since|(?<=necessary )to|"
+                     r"(?<=attempt )to|(?<=bid )to|(?<=effort )to|(?<=aim )to|(?<=order )to)\s+[^,.;–—]{3,120}")
+_WORD = re.compile(r"[\w’'-]+|[^\w\s]")
+_CAPITAL_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for|and|in)\s+)?[A-Z][\w’'.-]*)*")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)"
+                           r"(?<!\bGen)[.!?][\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+
+TITLES = _words("""
+president minister deputy defense defence foreign prime secretary general gen. chairman leader member
+spokesperson spokesman spokeswoman official comrade mr. ms. mrs. dr. senator ambassador judge chief commander
+envoy director head politburo mayor master governor vice lieutenant colonel admiral marshal premier king queen
+""")
+_ORG_WORDS = _words("""
+agency party council university embassy ministry department office committee commission bank company
+corporation news union organization organisation army navy force forces house assembly parliament congress
+court institute association group times post press service
+""")
+_PLACE_WORDS = _words("""
+embassy city province region state county capital island peninsula border coast valley river mountain
+""")
+_NOT_A_NAME = _words("""
+the a an in on at of to for by with and or but as it its this that these those there their his her he she they
+we only although though during after before while when where which who what why how however earlier later also
+some many more most such speaking images reports
+""")
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """(start, end) of each sentence in ``text``; abbreviations such as "U.S." do not end one."""
+    spans: list[Span] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end() - (len(m.group()) - len(m.group().rstrip()))
+        spans.append((start, end))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text.rstrip())))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip()]
+
+
+def words(text: str) -> list[Span]:
+    return [(m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
+    """Spans of ``body`` that could answer a question of ``answer_type`` (empty for open types)."""
+    if answer_type == AnswerType.DATE:
+        return [Candidate(m.start(), m.end(), 1.0) for m in _DATE.finditer(body)]
+    if answer_type == AnswerType.NUMBER:
+        return [Candidate(m.start(), m.end(), 1.0) for m in _NUMBER.finditer(body)
+                if not re.fullmatch(r"\s*", m.group())]
+    if answer_type == AnswerType.QUOTE:
+        called = [Candidate(m.start(1), m.end(1), 1.0) for m in _CALLED.finditer(body) if m.group(1).strip()]
+        return called + [Candidate(m.start(1), m.end(1), 0.9) for m in _QUOTED.finditer(body)]
+    if answer_type == AnswerType.REASON:
+        return [Candidate(m.start(), m.end(), 1.0) for m in _REASON.finditer(body)]
+    if answer_type == AnswerType.PERSON:
+        return persons(body, kind_of)
+    if answer_type in (AnswerType.PLACE, AnswerType.ORGANIZATION):
+        return names_of_kind(body, kind_of, "place" if answer_type == AnswerType.PLACE else "org")
+    return []
+
+
+def name_runs(body: str) -> list[Span]:
+    """Runs of capitalised words, without the ordinary words that start a sentence."""
+    runs = []
+    for m in _CAPITAL_RUN.finditer(body):
+        start, end = m.start(), m.end()
+        while start < end:
+            word = re.match(r"[\w’'.-]+", body[start:end])
+            if word is None or word.group().casefold() not in _NOT_A_NAME:
+                break
+            start = _skip_space(body, start + word.end(), end)
+        end = start + len(body[start:end].rstrip(".’'-"))
+        if start < end:
+            runs.append((start, end))
+    return runs
+
+
+def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
+    """Names of people: the words after the last title ("Deputy Defense Minister Alexei Krivoruchko");
+    names of places and bodies are not people."""
+    out = []
+    for start, end in name_runs(body):
+        for part_start, part_end in _split_on_and(body, start, end):
+            titled = _preceded_by_title(body, part_start)
+            last_title = max((w.end() for w in re.finditer(r"[\w’'.-]+", body[part_start:part_end])
+                              if w.group().casefold() in TITLES), default=0)
+            if last_title:
+                titled = True
+                part_start = _skip_space(body, part_start + last_title, part_end)
+            name = body[part_start:part_end]
+            tokens = name.split()
+            if not tokens or kind_of(name) or any(t.casefold() in _ORG_WORDS for t in tokens):
+                continue
+            quality = 0.6 + 0.2 * (len(tokens) >= 2) + 0.2 * titled
+            out.append(Candidate(part_start, part_end, quality))
+    return out
+
+
+def names_of_kind(body: str, kind_of: Callable[[str], str | None], kind: str) -> list[Candidate]:
+    out = []
+    for start, end in name_runs(body):
+        name = body[start:end]
+        tokens = [t.casefold().strip(".") for t in name.split()]
+        known = kind_of(name)
+        before = body[max(0, start - 4):start].strip().casefold()
+        if kind == "org":
+            cue = any(t in _ORG_WORDS for t in tokens) or bool(re.fullmatch(r"[A-Z]{2,}", name)) or known == "org"
+        else:
+            cue = (before in ("in", "at", "to", "from") or any(t in _PLACE_WORDS for t in tokens)
+                   or any(kind_of(w) == "place" for w in name.split()) or known == "place")
+        if known and known != kind and not cue:
+            continue
+        quality = 1.0 if cue else 0.6
+        if _is_modifier(body, start, end):
+            quality *= 0.5  # "the Russian annexations": a demonym, not a place
+        out.append(Candidate(start, end, quality))
+    return out
+
+
+def _is_modifier(body: str, start: int, end: int) -> bool:
+    before = re.findall(r"[\w’'-]+", body[max(0, start - 6):start])
+    after = re.match(r"\s+([a-z][\w-]*)", body[end:])
+    return bool(before) and before[-1].casefold() in ("the", "a", "an") and after is not None \
+        and after.group(1) not in _NOT_A_NAME
+
+
+def _split_on_and(body: str, start: int, end: int) -> list[Span]:
+    parts, cursor = [], start
+    for m in re.finditer(r"\s+(?:and|in)\s+", body[start:end]):
+        parts.append((cursor, start + m.start()))
+        cursor = start + m.end()
+    parts.append((cursor, end))
+    return parts
+
+
+def _preceded_by_title(body: str, start: int) -> bool:
+    before = re.findall(r"[\w’'.-]+", body[max(0, start - 40):start])
+    return bool(before) and before[-1].casefold() in TITLES
+
+
+def _skip_space(body: str, i: int, end: int) -> int:
+    while i < end and body[i].isspace():
+        i += 1
+    return i

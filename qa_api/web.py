@@ -1,0 +1,42 @@
+"""The page for people: ask a question, read the answer and its evidence, browse the documents.
+
+The HTML is a thin shell; the scripts in ``static/`` call the public ``/v1`` API like any other client.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from .errors import UnknownSourceError
+from .models import MAX_QUESTION_CHARS
+from .service import QAService
+
+bp = Blueprint("web", __name__)
+EXAMPLE_QUESTION = "When did North Korea confirm troop deployment?"
+
+
+def _service() -> QAService:
+    svc: QAService = current_app.extensions["qa_api"]
+    return svc
+
+
+@bp.get("/")
+def ask_page() -> str:
+    return render_template("ask.html", example=EXAMPLE_QUESTION, max_chars=MAX_QUESTION_CHARS,
+                           documents=len(_service().index.documents))
+
+
+@bp.get("/documents")
+def documents_page() -> str:
+    return render_template("documents.html")
+
+
+@bp.get("/documents/<path:source>")
+def document_page(source: str) -> tuple[str, int]:
+    # Checked here, not only by the script, so an unknown file is an honest 404 for people and crawlers alike.
+    index = _service().index
+    try:
+        info = index.documents[index.document_index(source)]
+    except UnknownSourceError:
+        return render_template("document.html", source=source, title=None, missing=True), 404
+    return render_template("document.html", source=source, title=info.title, missing=False), 200

@@ -1,0 +1,91 @@
+"""Answer types read from questions, and typed spans found in hand-written sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_api.analysis import Analyzer
+from qa_api.query import AnswerType, QueryReader, classify, content_start
+from qa_api.spans import sentence_spans, typed_candidates
+
+
+def _no_kind(name: str) -> str | None:
+    return {"Lisbon": "place", "Portugal": "place", "Portuguese": "place"}.get(name)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When did the ferry company open its new route?", AnswerType.DATE),
+        ("What year was the bridge finished?", AnswerType.DATE),
+        ("How many passengers does the ferry carry?", AnswerType.NUMBER),
+        ("How long did the strike last?", AnswerType.NUMBER),
+        ("Who chairs the harbour board?", AnswerType.PERSON),
+        ("Which minister opened the terminal?", AnswerType.PERSON),
+        ("Where is the new terminal?", AnswerType.PLACE),
+        ("Which city hosts the festival?", AnswerType.PLACE),
+        ("Which agency inspected the ships?", AnswerType.ORGANIZATION),
+        ("What did the mayor call the plan?", AnswerType.QUOTE),
+        ("Why was the route closed?", AnswerType.REASON),
+        ("Did the council approve the budget?", AnswerType.YESNO),
+        ("What does the ferry carry besides cars?", AnswerType.OTHER),
+    ],
+)
+def test_questions_are_classified_by_their_wording(question: str, expected: AnswerType) -> None:
+    assert classify(question) == expected
+
+
+def test_type_cues_are_not_searched_for() -> None:
+    question = "How many passengers does the ferry carry?"
+    assert question[content_start(question):].strip().startswith("passengers")
+    plan = QueryReader(Analyzer()).read(question)
+    assert "mani" not in plan.terms and "passeng" in plan.terms
+
+
+def test_aliases_become_concepts_with_their_alternatives() -> None:
+    plan = QueryReader(Analyzer()).read("Did the pact cover troops?")
+    alternatives = {alt for c in plan.concepts for alt in c.alternatives}
+    assert ("treati",) in alternatives and ("soldier",) in alternatives
+
+
+def _texts(answer_type: AnswerType, body: str) -> list[str]:
+    return [body[c.start:c.end] for c in typed_candidates(answer_type, body, _no_kind)]
+
+
+@pytest.mark.parametrize(
+    ("answer_type", "body", "expected"),
+    [
+        (AnswerType.DATE, "The ferry line reopened in early March 2024 after repairs.", "early March 2024"),
+        (AnswerType.DATE, "The old bridge stood from 1890 to 1962 before it was replaced.", "from 1890 to 1962"),
+        (AnswerType.DATE, "The crew returned the following day with spare parts.", "the following day"),
+        (AnswerType.NUMBER, "The ship carries more than 2,400 passengers each week.", "more than 2,400"),
+        (AnswerType.NUMBER, "Workers held a 12-day strike over wages.", "12-day"),
+        (AnswerType.PERSON, "The terminal was opened by Transport Minister Ana Ribeiro on a wet morning.",
+         "Ana Ribeiro"),
+        (AnswerType.PLACE, "The festival moved to Lisbon this summer.", "Lisbon"),
+        (AnswerType.ORGANIZATION, "Inspections were made by the Maritime Safety Agency last year.",
+         "Maritime Safety Agency"),
+        (AnswerType.QUOTE, "The mayor called the plan “a lifeline for the islands”.", "a lifeline for the islands"),
+        (AnswerType.QUOTE, "Residents described it as overdue and costly.", "overdue"),
+        (AnswerType.REASON, "The route closed because the pier was unsafe.", "because the pier was unsafe"),
+    ],
+)
+def test_typed_spans_are_found_in_sentences(answer_type: AnswerType, body: str, expected: str) -> None:
+    assert expected in _texts(answer_type, body)
+
+
+def test_titles_and_places_are_not_people() -> None:
+    body = "Portuguese officials met Harbour Master João Silva and Deputy Mayor Rita Costa in Lisbon."
+    assert _texts(AnswerType.PERSON, body) == ["João Silva", "Rita Costa"]
+
+
+def test_a_demonym_modifying_a_noun_is_a_weaker_place_than_a_country() -> None:
+    body = "Only Portugal signed the Portuguese proposal."
+    qualities = {body[c.start:c.end]: c.quality for c in typed_candidates(AnswerType.PLACE, body, _no_kind)}
+    assert qualities["Portugal"] > qualities["Portuguese"]
+
+
+def test_sentences_do_not_end_at_abbreviations() -> None:
+    text = "The U.S. envoy arrived. She met Dr. Lee on Monday! Talks ended."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "The U.S. envoy arrived.", "She met Dr. Lee on Monday!", "Talks ended."]
