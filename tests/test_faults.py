@@ -104,7 +104,7 @@ def test_hup_reloads_a_rebuilt_index_under_load_without_a_failed_request(own_ser
 def test_a_killed_indexer_leaves_the_previous_index_in_service(own_server: LiveServer, tmp_path: Path) -> None:
     index_dir = Path(_env_of(own_server)["QA_API_INDEX_DIR"])
     current = (index_dir / CURRENT).read_text()
-    big = _large_corpus(tmp_path / "big", files=1000)
+    big = _large_corpus(tmp_path / "big", files=4000)  # several seconds to build
     indexer = subprocess.Popen([sys.executable, "-m", "qa_api", "index", "--corpus", str(big),
                                 "--index", str(index_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
