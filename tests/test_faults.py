@@ -124,8 +124,9 @@ def test_a_killed_indexer_leaves_the_previous_index_in_service(own_server: LiveS
 @pytest.mark.parametrize("damage", ["bit-flip", "truncate"])
 def test_a_corrupt_index_is_rebuilt_at_load_never_served(own_server: LiveServer, damage: str) -> None:
     index_dir = Path(_env_of(own_server)["QA_API_INDEX_DIR"])
-    build = index_dir / (index_dir / CURRENT).read_text().split()[0]
-    built_at = readyz(own_server)["index_built_at"]
+    current = (index_dir / CURRENT).read_text()
+    build = index_dir / current.split()[0]
+    old_workers = gunicorn_workers(own_server.process.pid)
     target = build / "vocab.json"
     raw = bytearray(target.read_bytes())
     if damage == "bit-flip":
@@ -134,7 +135,9 @@ def test_a_corrupt_index_is_rebuilt_at_load_never_served(own_server: LiveServer,
         raw = raw[: len(raw) // 2]
     target.write_bytes(bytes(raw))
     os.kill(own_server.process.pid, signal.SIGHUP)
-    assert wait_for(lambda: readyz(own_server)["index_built_at"] != built_at)
+    assert wait_for(lambda: not set(gunicorn_workers(own_server.process.pid)) & set(old_workers))
+    assert (index_dir / CURRENT).read_text() != current  # a new build, not the damaged one
+    assert readyz(own_server)["passages"] == 59
     assert "corrupt" in own_server.log_text()
     answer = requests.post(f"{own_server.url}/v1/ask", json={"question": EXAMPLE_QUESTION}, timeout=5).json()
     assert answer["answer"]["text"] == "late April 2025"
