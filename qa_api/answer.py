@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,16 @@ from dataclasses import dataclass
 from .analysis import Token
 from .query import AnswerType, QueryPlan
 from .search import Hit, Searcher, Sentence
-from .spans import TITLES, Candidate, name_runs, typed_candidates, words
+from .spans import (
+    TITLES,
+    Candidate,
+    copula_other_side,
+    instances,
+    name_runs,
+    object_after,
+    typed_candidates,
+    words,
+)
 
 __all__ = ["MIN_CONFIDENCE", "Answer", "AnswerFinder", "AnswerType"]
 
@@ -30,6 +40,9 @@ RANK_PENALTY = 0.03  # coverage a sentence loses per rank of its passage below t
 PROXIMITY_WEIGHT = 0.3
 FOLLOWS_BONUS = 0.5
 OPEN_QUALITY = 0.85  # open questions ("what ...") have no type to check a span against
+KEY_MISSING = 0.5  # confidence kept by a sentence lacking the question's key words (verb, focus, title) or
+# most of its names
+STRUCTURE_BONUS = 0.3  # a span in the syntactic slot the question asks about (instance, object, definition)
 _BOUNDARY = re.compile(r"[,;:()\"“”–—]|\s-\s")
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
@@ -60,6 +73,22 @@ class AnswerFinder:
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.analyzer = searcher.analyzer
+        self._titles = frozenset(t for t in map(self.analyzer.term, TITLES) if t)
+
+    def _names_missing(self, plan: QueryPlan, terms: frozenset[str]) -> int:
+        """How many of the question's names the sentence lacks (an alias stands for its name)."""
+        aliases = {c.terms: c.alternatives for c in plan.concepts}
+        return sum(1 for name in plan.names
+                   if not any(all(t in terms for t in alt) for alt in (name, *aliases.get(name, ()))))
+
+    def _key_terms(self, plan: QueryPlan) -> frozenset[str]:
+        """What the question is about besides its names: its verbs, its focus noun and titles ("president").
+        A sentence that shares only names with the question ("South Korea") does not answer it."""
+        key = set(plan.predicates) | {t for t in plan.terms if t in self._titles}
+        if plan.focus is not None:
+            key.add(plan.focus.term)
+        return frozenset(key | {t for c in plan.concepts if set(c.terms) <= key for alt in c.alternatives
+                                for t in alt})
 
     def find(self, question: str, plan: QueryPlan, hits: Sequence[Hit]) -> Answer | None:
         if not plan.terms or not hits:
@@ -67,7 +96,12 @@ class AnswerFinder:
         question_terms = set(plan.terms)
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
         best: _Scored | None = None
+        key = self._key_terms(plan)
         for hit, sentence, coverage in self._best_sentences(plan, hits[:PASSAGES_READ]):
+            if key and not key & sentence.terms:
+                coverage *= KEY_MISSING
+            if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
+                coverage *= KEY_MISSING
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
                 if best is None or scored.score > best.score:
                     best = scored
@@ -96,9 +130,15 @@ class AnswerFinder:
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type in _NAMED:
             candidates = [part for c in candidates for part in _split_at(c, matched)]
+        structural: list[Candidate] = []
+        if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
+            structural = _coordinations(body, candidates)
+            candidates = candidates + structural
+        if plan.answer_type == AnswerType.OTHER:
+            structural = self._structural(plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
-            candidates = self._open_candidates(question, body, matched)
+            candidates = structural + self._open_candidates(question, body, matched)
         out = []
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
         for c in candidates:
@@ -113,7 +153,33 @@ class AnswerFinder:
                 closeness += FOLLOWS_BONUS  # the object of a question word ("offer" -> "food")
             confidence = coverage * c.quality
             score = coverage - rank_penalty + PROXIMITY_WEIGHT * closeness + 0.2 * c.quality
+            if c in structural:
+                score += STRUCTURE_BONUS * c.quality
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
+        return out
+
+    def _structural(self, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
+        """Spans in the slot the question's wording points at: instances of its focus noun, the other side
+        of a definition, the object of its verb."""
+        spans = [(t.start, t.end) for t in matched]
+        own = [(t.start, t.end) for t in matched if t.term in plan.terms]
+        out: list[Candidate] = []
+        if plan.focus is not None:
+            heads = [(t.start, t.end) for t in self.analyzer.tokens(body) if t.term == plan.focus.term]
+            question = set(plan.terms)
+            out += instances(body, heads, lambda s, e: set(self.analyzer.terms(body[s:e])) <= question)
+            if out:
+                return out  # the question names the kind of thing it wants, and the sentence has one
+        if plan.copula:
+            out += copula_other_side(body, own)
+        predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
+                                             for alt in c.alternatives for t in alt}
+        for t in matched:
+            if t.term in predicates:
+                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess
+                found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
+                if found is not None:
+                    out.append(found)
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
@@ -158,6 +224,16 @@ def _describes(body: str, token: Token, start: int) -> bool:
     """Whether ``token`` is part of the titles and capitalised words right before a name at ``start``."""
     between = body[token.end:start].split()
     return token.end <= start and all(w[:1].isupper() or w.casefold() in TITLES for w in between)
+
+
+def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
+    """Names joined by "and" or a comma, kept whole for a plural question ("Which countries ...")."""
+    out = []
+    ordered = sorted(names)
+    for a, b in itertools.pairwise(ordered):
+        if re.fullmatch(r"\s*(?:,|and|, and)\s*", body[a.end:b.start]):
+            out.append(Candidate(a.start, b.end, min(a.quality, b.quality)))
+    return out
 
 
 def _split_at(c: Candidate, matched: Sequence[Token]) -> list[Candidate]:

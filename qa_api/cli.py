@@ -1,4 +1,4 @@
-"""Command line: ``qa-api index | ask | serve | eval`` (also ``python -m qa_api``)."""
+"""Command line: ``qa-api index | ask | serve | mcp | eval`` (also ``python -m qa_api``)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker processes (QA_API_WORKERS)")
     p.set_defaults(run=cmd_serve)
 
+    p = command("mcp", "Serve the search and ask tools and the documents to an MCP client over stdio.")
+    p.set_defaults(run=cmd_mcp)
+
     p = command("eval", "Measure retrieval and answers on a JSONL question set.")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -111,6 +114,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.gunicorn_conf", "qa_api.app:create_app()"]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from .mcp_server import build_server  # the MCP SDK loads only for this command
+
+    build_server(QAService.open(settings, progress=progress_bar)).run("stdio")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

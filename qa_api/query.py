@@ -69,6 +69,36 @@ _CUE = re.compile(
 )
 
 
+# "what/which [kind of] <words> <auxiliary>": the last of the words is the head noun asked about.
+_FOCUS = re.compile(
+    r"\b(?:what|which)\s+(?:(?:kind|kinds|sort|sorts|type|types)\s+of\s+)?((?:[\w-]+\s+){0,2}?[\w-]+)"
+    r"(?=\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|could|can)\b)"
+    r"|\b(?:what|which)\s+(?:(?:kind|kinds|sort|sorts|type|types)\s+of\s+)?([\w-]+)",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
+                                             "from with by about what which"))
+_NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
+_COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
+
+
+def focus_word(question: str) -> str | None:
+    """The head noun of a "what/which <noun>" question, or None ("What did ...")."""
+    m = _FOCUS.search(question)
+    if not m:
+        return None
+    words = (m.group(1) or m.group(2)).split()
+    head = words[-1]
+    return None if head.casefold() in _NOT_FOCUS else head
+
+
+def is_copula_question(question: str) -> bool:
+    """ "What is <noun phrase>?" with no other verb: a definition, read across "is" in the text."""
+    m = _COPULA.match(question)
+    return m is not None and not any(re.fullmatch(r"[a-z]+(?:ed|ing)", w) for w in m.group("rest").split())
+
+
 def classify(question: str) -> AnswerType:
     """The kind of answer a question expects, from its wording alone."""
     for pattern, answer_type in _TYPE_RULES:
@@ -118,10 +148,23 @@ class Concept:
 
 
 @dataclass(frozen=True, slots=True)
+class Focus:
+    """The noun a "what/which <noun>" question asks for an instance of ("Which ICBMs ...": ICBMs)."""
+
+    word: str
+    term: str
+    plural: bool
+
+
+@dataclass(frozen=True, slots=True)
 class QueryPlan:
     answer_type: AnswerType
     terms: tuple[str, ...]  # index terms searched, in question order (BM25 scores exactly these)
     concepts: tuple[Concept, ...]
+    focus: Focus | None = None
+    copula: bool = False  # "What is X's official name?": the answer is the other side of "is"
+    predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
+    names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
 
 
 class AliasTable:
@@ -165,4 +208,31 @@ class QueryReader:
 
     def read(self, question: str) -> QueryPlan:
         terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
-        return QueryPlan(classify(question), terms, self.aliases.concepts(terms))
+        focus = self._focus(question)
+        return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
+                         is_copula_question(question), self._predicates(question, focus), self._names(question))
+
+    def _names(self, question: str) -> tuple[tuple[str, ...], ...]:
+        first = re.match(r"\s*[\w’'-]+", question)  # the question word is capitalised too
+        rest = question[first.end():] if first else question
+        runs = (tuple(self.analyzer.terms(m.group())) for m in _NAME.finditer(rest))
+        return tuple(run for run in runs if run)
+    def _predicates(self, question: str, focus: Focus | None) -> frozenset[str]:
+        """Terms of lowercase words not introduced by a determiner or preposition: likely verbs
+        ("offering", "oblige"), whose object in the text is where an open answer sits."""
+        out = set()
+        previous = ""
+        for m in re.finditer(r"[\w’'-]+", question):
+            word = m.group()
+            term = self.analyzer.term(word)
+            if (term and word[:1].islower() and (focus is None or term != focus.term)
+                    and (previous not in _NOUN_BEFORE or word.endswith("ing"))):
+                out.add(term)
+            previous = word.casefold()
+        return frozenset(out)
+    def _focus(self, question: str) -> Focus | None:
+        word = focus_word(question)
+        term = self.analyzer.term(word) if word else None
+        if word is None or term is None:
+            return None
+        return Focus(word, term, word.casefold().endswith("s") and not word.casefold().endswith("ss"))

@@ -12,8 +12,8 @@ from typing import Any
 from .errors import ConfigError
 
 
-def _setting(default: Any, help: str, env: str | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "env": env})
+def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help, "env": env})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +32,10 @@ class Settings:
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
     rate_limit: str = _setting("off", "Requests allowed per client address and worker, e.g. "
                                       "`20/second;600/minute`, or `off`.")
+    key: str = _setting("", "API key: when set, every `/v1/*` request needs `Authorization: Bearer <key>`.",
+                        secret=True)
+    cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
+                                     "empty turns CORS off.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -45,6 +49,10 @@ class Settings:
                 values[f.name] = _coerce(f.name, f.default, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))

@@ -197,3 +197,85 @@ def _skip_space(body: str, i: int, end: int) -> int:
     while i < end and body[i].isspace():
         i += 1
     return i
+
+
+# Where a noun phrase ends: clause punctuation, a dash, or a word that starts a new clause.
+_CLAUSE_STOP = re.compile(r"[,;:()\"“”–—!?]|\.(?=\s|$)|\s-\s|\b(?:although|though|while|but|which|who|whose|that|"
+                          r"because|amid|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
+_PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|of|about|into|during|against|over|under|since|as|"
+                          r"without|between|through|across|alongside)\b", re.IGNORECASE)
+_LIST_CUE = re.compile(r"\b(?:such as|including|in particular|namely|especially|notably)\s+", re.IGNORECASE)
+_APPOSITIVE = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*),\s+(?:a|an|the|its|their)\s+(?:[\w’'-]+\s+){0,3}$")
+_COPULA_WORD = re.compile(r"\b(?:is|are|was|were)\b")
+_OPENING = re.compile(r"(?:\s|[\"“‘'])*")
+_VERB_BEFORE = _words("to will would can could may might must should and not also he she it they who that")
+
+
+def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
+    """The phrase starting at ``start``, up to the end of its clause (or its first preposition)."""
+    start = _OPENING.match(body, start).end()  # type: ignore[union-attr]  # the pattern matches empty
+    stop = _CLAUSE_STOP.search(body, start)
+    end = stop.start() if stop else len(body)
+    if stop_at_prepositions:
+        prep = _PREPOSITION.search(body, start, end)
+        end = prep.start() if prep else end
+    return start, start + len(body[start:end].rstrip())
+
+
+def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -> list[Candidate]:
+    """Phrases that name instances of a noun found at ``heads``: "weapons ..., in particular X and Y",
+    "X, a solid-fuel ICBM", "Soviet soldiers", "liquid-fueled", "the anniversary of X".
+    ``known`` tells whether a span holds only the question's own words (not an answer)."""
+    out: list[Candidate] = []
+    for hs, he in heads:
+        cue = _LIST_CUE.search(body, he, min(len(body), he + 80))
+        if cue:
+            out.append(Candidate(*phrase_at(body, cue.end(), stop_at_prepositions=False), 1.0))
+        appositive = _APPOSITIVE.search(body[:hs])
+        if appositive:
+            out.append(Candidate(appositive.start(1), appositive.end(1), 1.0))
+        modifier = re.search(r"([\w’'-]+)[\s-]$", body[:hs])
+        if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(*modifier.span(1)):
+            # "the Hwasong-17, a liquid-fueled ICBM": the description belongs to the name before it
+            described = _APPOSITIVE.search(body[:modifier.start(1)])
+            quality = 1.0 if described and known(*described.span(1)) else 0.8
+            out.append(Candidate(modifier.start(1), he, quality))
+        if body.startswith(" of ", he):
+            out.append(Candidate(hs, phrase_at(body, he + 4, stop_at_prepositions=False)[1], 0.7))
+    return out
+
+
+def copula_other_side(body: str, matched: list[Span]) -> list[Candidate]:
+    """For "What is X?": the phrase across "is" from where the sentence says X."""
+    out = []
+    for m in _COPULA_WORD.finditer(body):
+        left = sum(1 for s, _ in matched if s < m.start())
+        right = len(matched) - left
+        if right > left:
+            segment = re.search(r"[^,;:–—]*\w[^,;:–—]*", body[:m.start()])  # the subject, before any aside
+            if segment:
+                out.append(Candidate(segment.start(), segment.end(), 1.0))
+        elif left > right:
+            out.append(Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0))
+    return out
+
+
+def object_after(body: str, verb: Span, matched: list[Span], quality: float = 1.0) -> Candidate | None:
+    """The object of a verb of the question found in the sentence: "to offer food – amid ..." -> "food";
+    "commits Moscow to providing assistance should ..." -> "providing assistance"."""
+    start, end = verb
+    before = re.findall(r"[\w’'-]+", body[max(0, start - 12):start])
+    word = body[start:end].casefold()
+    verb_like = (bool(before) and before[-1].casefold() in _VERB_BEFORE) or word.endswith(("ing", "ed"))
+    if not verb_like:
+        return None
+    i = end
+    following = next((s for s in matched if s[0] > end
+                      and re.fullmatch(r"\s+(?:(?:the|a|an|its|their|his|her)\s+)?", body[end:s[0]])), None)
+    if following is not None:
+        i = following[1]  # the question's own object ("commits Moscow to ..."): the answer comes after it
+    to = re.match(r"\s+(?:to|with)\b", body[i:])
+    if to:
+        i += to.end()
+    span = phrase_at(body, i, stop_at_prepositions=True)
+    return Candidate(*span, quality) if span[1] > span[0] else None

@@ -58,6 +58,7 @@ def openapi() -> OpenAPI:
     config = Config(extra_media_type_deserializers={
         "application/problem+json": jsonlib.loads,
         "application/yaml": yaml.safe_load,
+        "text/event-stream": lambda raw: raw.decode() if isinstance(raw, bytes) else raw,
     })
     return OpenAPI.from_file_path(str(SPEC), config=config)
 

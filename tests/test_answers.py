@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qa_api.analysis import Analyzer
 from qa_api.query import AnswerType, QueryReader, classify, content_start
-from qa_api.spans import sentence_spans, typed_candidates
+from qa_api.spans import Candidate, copula_other_side, instances, object_after, sentence_spans, typed_candidates
 
 
 def _no_kind(name: str) -> str | None:
@@ -89,3 +91,75 @@ def test_sentences_do_not_end_at_abbreviations() -> None:
     text = "The U.S. envoy arrived. She met Dr. Lee on Monday! Talks ended."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "The U.S. envoy arrived.", "She met Dr. Lee on Monday!", "Talks ended."]
+
+
+@pytest.mark.parametrize(
+    ("question", "focus", "plural"),
+    [
+        ("Which ferries does the company run?", "ferries", True),
+        ("What kind of engine does the Stella-3 use?", "engine", False),
+        ("Apart from cars, what new vehicles did the port buy?", "vehicles", True),
+        ("What did the mayor promise to do?", None, False),
+    ],
+)
+def test_the_focus_noun_of_what_and_which_questions(question: str, focus: str | None, plural: bool) -> None:
+    plan = QueryReader(Analyzer()).read(question)
+    assert (plan.focus.word if plan.focus else None) == focus
+    assert plan.focus is None or plan.focus.plural is plural
+
+
+def test_definitions_and_verbs_are_read_from_the_question() -> None:
+    reader = QueryReader(Analyzer())
+    assert reader.read("What is the port's official name?").copula
+    assert not reader.read("What is the port suspected of hiding?").copula
+    plan = reader.read("What was the council offering the fishermen in March?")
+    assert "offer" in plan.predicates and "council" not in plan.predicates
+    assert reader.read("Who is the mayor of Porto Novo?").names == (("porto", "novo"),)
+
+
+def _spans_of(body: str, candidates: list[Candidate]) -> dict[str, float]:
+    return {body[c.start:c.end]: c.quality for c in candidates}
+
+
+def test_instances_of_the_focus_noun() -> None:
+    analyzer = Analyzer()
+    body = "The company runs ferries on three routes, in particular the Aurora and the Borealis, at a loss."
+    heads = [(t.start, t.end) for t in analyzer.tokens(body) if t.term == "ferri"]
+    assert "the Aurora and the Borealis" in _spans_of(body, instances(body, heads, lambda s, e: False))
+
+
+def test_a_description_belongs_to_the_name_before_it() -> None:
+    body = "The fleet has the Stella-2, a diesel-powered ferry, alongside the Stella-3, an electric-powered ferry."
+    heads = [(m.start(), m.end()) for m in re.finditer(r"powered", body)]
+    found = _spans_of(body, instances(body, heads, lambda s, e: body[s:e] == "Stella-3"))
+    assert found["electric-powered"] > found["diesel-powered"]
+    found = _spans_of(body, instances(body, [(m.start(), m.end()) for m in re.finditer("ferry", body)],
+                                      lambda s, e: False))
+    assert {"Stella-2", "Stella-3"} <= found.keys()
+
+
+def test_a_definition_is_read_across_the_copula() -> None:
+    body = "The Harbour Authority of Lisbon, or HAL, is the port's governing body."
+    own = [(m.start(), m.end()) for m in re.finditer(r"port|governing|body", body)]
+    assert [body[c.start:c.end] for c in copula_other_side(body, own)] == ["The Harbour Authority of Lisbon"]
+
+
+@pytest.mark.parametrize(
+    ("body", "verb", "matched", "expected"),
+    [
+        ("The council agreed to offer grants – amid protests – to the fishermen.", "offer", [], "grants"),
+        ("The law passed and commits the city to building shelters should floods come.", "commits", ["city"],
+         "building shelters"),
+        ("The mayor vowed to “rebuild the pier” within a year.", "vowed", [], "rebuild the pier"),
+    ],
+)
+def test_the_object_of_the_questions_verb(body: str, verb: str, matched: list[str], expected: str) -> None:
+    at = body.index(verb)
+    spans = [(body.index(w), body.index(w) + len(w)) for w in matched]
+    found = object_after(body, (at, at + len(verb)), spans)
+    assert found is not None and body[found.start:found.end] == expected
+
+
+def test_a_noun_is_not_read_as_a_verb() -> None:
+    body = "The harbour's ferries carry cars."
+    assert object_after(body, (body.index("ferries"), body.index("ferries") + 7), []) is None

@@ -14,7 +14,7 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
     assert report["recall@1"] >= 0.90
     assert report["recall@5"] >= 0.98
     assert report["mrr@10"] >= 0.93
-    assert report["answer_accuracy"] >= 0.60  # the target is 0.75; README "Quality" says where it falls short
+    assert report["answer_accuracy"] >= 0.90
     assert report["unanswerable_null"] == report["unanswerable"]
     assert report["answerable_null"] <= report["answerable"] / 10
 
@@ -22,10 +22,11 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
 def test_holdout_set_stays_close_to_dev(service: QAService) -> None:
     """Questions kept aside from all tuning: a floor at what they measure, so a regression shows."""
     report = evaluate(service, read_questions(ROOT / "eval" / "holdout.jsonl")).as_dict()
-    assert report["recall@1"] >= 0.75
+    assert report["recall@1"] >= 0.80
     assert report["recall@5"] >= 0.95
-    assert report["mrr@10"] >= 0.80
-    assert report["answer_accuracy"] >= 0.50
+    assert report["mrr@10"] >= 0.85
+    assert report["answer_accuracy"] >= 0.70
+    assert report["unanswerable_null"] == report["unanswerable"]
     assert report["answerable_null"] <= report["answerable"] / 10
 
 

@@ -1,0 +1,122 @@
+"""Pydantic models of the OpenAI-compatible chat endpoint: the request it accepts and its error body."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .models import MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K, Source
+
+MAX_MESSAGES = 200
+MAX_MESSAGE_CHARS = 32768
+CHAT_TOP_K = 3  # passages cited; the answer reads the first three either way, as in POST /v1/ask
+_ERROR_TYPES = {429: "requests"}
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    """One turn. Fields a reply never uses (``name``, ``tool_calls`` ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """``POST /v1/chat/completions``. Sampling parameters are accepted and ignored: nothing is sampled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: Annotated[str, Field(min_length=1)]
+    messages: Annotated[list[ChatMessage], Field(min_length=1, max_length=MAX_MESSAGES)]
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    n: Annotated[int, Field(ge=1, le=1)] | None = 1
+    # Extensions (pass them as extra body fields): how many passages to cite, and which files to search.
+    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = CHAT_TOP_K
+    sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
+    # Accepted and ignored, as the reply is built from the corpus, not sampled.
+    temperature: float | None = None
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    logit_bias: dict[str, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    user: str | None = None
+    metadata: dict[str, str] | None = None
+    store: bool | None = None
+    service_tier: str | None = None
+    parallel_tool_calls: bool | None = None
+    reasoning_effort: str | None = None
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Literal["none", "auto"] | None = None
+    response_format: dict[str, Any] | None = None
+
+    @field_validator("response_format")
+    @classmethod
+    def _text_only(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and value.get("type") != "text":
+            raise ValueError("only {'type': 'text'} is supported: replies are plain text")
+        return value
+
+    @model_validator(mode="after")
+    def _a_user_question(self) -> ChatRequest:
+        turns = self.user_turns()
+        if not turns:
+            raise ValueError("the conversation needs a user message with text")
+        if len(turns[-1]) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the last user message may be at most {MAX_QUESTION_CHARS} characters")
+        try:
+            turns[-1].encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the last user message must be valid Unicode text") from None
+        return self
+
+    def user_turns(self) -> list[str]:
+        """The text of each user message that has some, oldest first."""
+        return [t for m in self.messages if m.role == "user" for t in (m.text(),) if t.strip()]
+
+    def prompt_text(self) -> str:
+        return "\n".join(m.text() for m in self.messages)
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIError(BaseModel):
+    error: OpenAIErrorDetail
+
+    @classmethod
+    def of(cls, status: int, message: str, param: str | None = None, code: str | None = None) -> OpenAIError:
+        kind = "server_error" if status >= 500 else _ERROR_TYPES.get(status, "invalid_request_error")
+        return cls(error=OpenAIErrorDetail(message=message, type=kind, param=param, code=code))
