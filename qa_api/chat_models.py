@@ -1,12 +1,16 @@
-"""Pydantic models of the OpenAI-compatible chat endpoint: the request it accepts and its error body."""
+"""Pydantic models of the OpenAI-compatible chat endpoint: the request it accepts and its error body.
+
+Every model is strict: a value of another JSON type than the schema declares (``"parallel_tool_calls": 0``,
+``"include_usage": "yes"``) is refused with 400, as the OpenAI API does, rather than coerced.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .models import MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K, Source
+from .models import MAX_SOURCES, MAX_TOP_K, Source
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 32768
@@ -15,16 +19,18 @@ _ERROR_TYPES = {429: "requests"}
 
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """A part of a message's content; only ``text`` parts are read."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
 
     type: str
-    text: str | None = None
+    text: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] = ""
 
 
 class ChatMessage(BaseModel):
     """One turn. Fields a reply never uses (``name``, ``tool_calls`` ...) are accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] | list[ContentPart] | None = None
@@ -36,7 +42,7 @@ class ChatMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     include_usage: bool = False
 
@@ -44,7 +50,7 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """``POST /v1/chat/completions``. Sampling parameters are accepted and ignored: nothing is sampled."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[ChatMessage], Field(min_length=1, max_length=MAX_MESSAGES)]
@@ -84,19 +90,6 @@ class ChatRequest(BaseModel):
         if value is not None and value.get("type") != "text":
             raise ValueError("only {'type': 'text'} is supported: replies are plain text")
         return value
-
-    @model_validator(mode="after")
-    def _a_user_question(self) -> ChatRequest:
-        turns = self.user_turns()
-        if not turns:
-            raise ValueError("the conversation needs a user message with text")
-        if len(turns[-1]) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the last user message may be at most {MAX_QUESTION_CHARS} characters")
-        try:
-            turns[-1].encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("the last user message must be valid Unicode text") from None
-        return self
 
     def user_turns(self) -> list[str]:
         """The text of each user message that has some, oldest first."""

@@ -124,6 +124,32 @@ def test_a_streamed_reply_is_server_sent_chunks_that_add_up_to_the_plain_reply(c
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] > 0
 
 
+@pytest.mark.parametrize(
+    ("messages", "says"),
+    [
+        ([{"role": "system", "content": "Answer briefly."}], "There is no question to answer"),
+        ([{"role": "assistant", "content": "hi"}, {"role": "user", "content": "   "}], "There is no question to answer"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+         "There is no question to answer"),
+        ([{"role": "user", "content": "Who? " * 201}], "The question is too long to search (1004 characters)"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conversation_without_a_question_to_search_is_answered_with_what_to_do(
+        client: ContractClient, messages: list[dict[str, Any]], says: str, stream: bool) -> None:
+    response = client.post("/v1/chat/completions", json={"model": MODEL, "messages": messages, "stream": stream})
+    assert response.status_code == 200
+    if stream:
+        chunks = events(response.get_data(as_text=True))
+        text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"] == []
+    else:
+        body = response.get_json()
+        text, citations = reply(body), body["citations"]
+        assert citations == [] and body["choices"][0]["finish_reason"] == "stop"
+    assert text.startswith(says), text
+
+
 def test_models_lists_the_one_model(client: ContractClient) -> None:
     body = client.get("/v1/models").get_json()
     assert body["object"] == "list" and [m["id"] for m in body["data"]] == [MODEL]
@@ -153,11 +179,21 @@ USER = [{"role": "user", "content": "hi"}]
          "invalid_value"),
         ({"model": MODEL, "messages": USER, "temperature": "hot"}, 400, "temperature", "invalid_value"),
         ({"model": MODEL, "messages": USER, "top_k": 51}, 400, "top_k", "invalid_value"),
-        ({"model": MODEL, "messages": USER, "sources": ["nope.txt"]}, 400, "sources", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "sources": ["nope.txt"]}, 404, "sources", "source_not_found"),
+        ({"model": MODEL, "messages": USER, "parallel_tool_calls": 0}, 400, "parallel_tool_calls", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "stream": "true"}, 400, "stream", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "stream_options": {"include_usage": 1}}, 400,
+         "stream_options.include_usage", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "top_k": "3"}, 400, "top_k", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "sources": "004_df01c9ba794d04db.txt"}, 400, "sources",
+         "invalid_value"),
+        ({"model": MODEL, "messages": USER, "logit_bias": {"50256": True}}, 400, "logit_bias",
+         "invalid_value"),
+        ({"model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}, 400,
+         "messages[0].content", "invalid_value"),
+        ({"model": MODEL, "messages": [{"role": "user", "content": "When \ud800"}]}, 400, "messages[0].content",
+         "invalid_value"),
         ({"model": MODEL, "messages": []}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "user", "content": "   "}]}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "user", "content": "x" * 1001}]}, 400, "messages", "invalid_value"),
         ({"model": MODEL, "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages[0].role",
          "invalid_value"),
         ({"model": MODEL, "messages": [{"role": "user", "content": 5}]}, 400, "messages[0].content",
