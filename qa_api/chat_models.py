@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .models import MAX_SOURCES, MAX_TOP_K, Source
 
@@ -16,6 +16,14 @@ MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 32768
 CHAT_TOP_K = 3  # passages cited; the answer reads the first three either way, as in POST /v1/ask
 _ERROR_TYPES = {429: "requests"}
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integer is any number without a fraction, so 3.0 is one; strict mode alone would refuse it.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class ContentPart(BaseModel):
@@ -56,22 +64,22 @@ class ChatRequest(BaseModel):
     messages: Annotated[list[ChatMessage], Field(min_length=1, max_length=MAX_MESSAGES)]
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    n: Annotated[int, Field(ge=1, le=1)] | None = 1
+    n: Annotated[Integer, Field(ge=1, le=1)] | None = 1
     # Extensions (pass them as extra body fields): how many passages to cite, and which files to search.
-    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = CHAT_TOP_K
+    top_k: Annotated[Integer, Field(ge=1, le=MAX_TOP_K)] = CHAT_TOP_K
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
     # Accepted and ignored, as the reply is built from the corpus, not sampled.
     temperature: float | None = None
     top_p: float | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    seed: int | None = None
+    seed: Integer | None = None
     stop: str | list[str] | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
+    max_tokens: Integer | None = None
+    max_completion_tokens: Integer | None = None
     logit_bias: dict[str, float] | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = None
+    top_logprobs: Integer | None = None
     user: str | None = None
     metadata: dict[str, str] | None = None
     store: bool | None = None

@@ -99,6 +99,11 @@ def test_content_parts_extensions_and_ignored_sampling_parameters(client: Contra
     assert {c["source"] for c in only_004["citations"]} == {"004_df01c9ba794d04db.txt"}
 
 
+def test_a_whole_number_written_with_a_fraction_is_an_integer_as_json_schema_says(client: ContractClient) -> None:
+    body = ask(client, EXAMPLE_QUESTION, top_k=2.0, n=1.0, seed=7.0)
+    assert [c["number"] for c in body["citations"]] == [1, 2]
+
+
 def events(raw: str) -> list[Any]:
     assert raw.endswith("data: [DONE]\n\n")
     blocks = [b for b in raw.split("\n\n") if b]
@@ -185,6 +190,7 @@ USER = [{"role": "user", "content": "hi"}]
         ({"model": MODEL, "messages": USER, "stream_options": {"include_usage": 1}}, 400,
          "stream_options.include_usage", "invalid_value"),
         ({"model": MODEL, "messages": USER, "top_k": "3"}, 400, "top_k", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "top_k": 2.5}, 400, "top_k", "invalid_value"),
         ({"model": MODEL, "messages": USER, "sources": "004_df01c9ba794d04db.txt"}, 400, "sources",
          "invalid_value"),
         ({"model": MODEL, "messages": USER, "logit_bias": {"50256": True}}, 400, "logit_bias",
