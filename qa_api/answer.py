@@ -25,6 +25,7 @@ from .spans import (
     Candidate,
     copula_other_side,
     instances,
+    is_org_name,
     name_runs,
     object_after,
     typed_candidates,
@@ -129,7 +130,7 @@ class AnswerFinder:
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type in _NAMED:
-            candidates = [part for c in candidates for part in _split_at(c, matched)]
+            candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
         structural: list[Candidate] = []
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
@@ -236,15 +237,18 @@ def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def _split_at(c: Candidate, matched: Sequence[Token]) -> list[Candidate]:
-    """A name cut where the question's own words sit in it (a headline capitalises every word)."""
+def _split_at(body: str, c: Candidate, matched: Sequence[Token], answer_type: AnswerType) -> list[Candidate]:
+    """A name cut where the question's own words sit in it (a headline capitalises every word); an
+    organisation's whole name is kept too, since the question may name part of it ("Which news agency")."""
     parts, cursor = [], c.start
+    if answer_type == AnswerType.ORGANIZATION and is_org_name(body[c.start:c.end]):
+        parts.append(c)
     for t in matched:
         if c.start <= t.start < c.end:
             parts.append(Candidate(cursor, t.start, c.quality))
             cursor = t.end
     parts.append(Candidate(cursor, c.end, c.quality))
-    return [p for p in parts if p.end > p.start]
+    return list(dict.fromkeys(p for p in parts if p.end > p.start))
 
 
 def _trim(body: str, start: int, end: int) -> tuple[int, int]:

@@ -78,6 +78,9 @@ some many more most such speaking images reports
 """)
 
 
+_BREAKS_ORG = _NOT_A_NAME - _words("the of for")
+
+
 def sentence_spans(text: str) -> list[Span]:
     """(start, end) of each sentence in ``text``; abbreviations such as "U.S." do not end one."""
     spans: list[Span] = []
@@ -151,15 +154,61 @@ def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     return out
 
 
+# "UN security council", "the state news agency": lowercase words up to an organisation's head noun.
+ORG_HEADS = _words("""
+agency party council committee commission ministry department court union bank assembly office army navy
+parliament government authority board
+""")
+_ORG_TAIL = re.compile(r"(?:\s+(?!(?:of|the|and|or|to|in|on|at|by|for|with|as|was|is|has|had)\b)"
+                       r"[a-z][\w-]*(?<!ed)){0,2}?\s+(?:" + "|".join(sorted(ORG_HEADS)) + r")\b")
+
+
+def org_names(body: str, runs: list[Span]) -> list[Span]:
+    """Capitalised runs cut into whole names of organisations: a piece of a run between ordinary words
+    ("... Shoigu and Chinese Communist Party Politburo"), cut after its last head noun ("Chinese Communist
+    Party"), or carried on to a lowercase head ("UN security council")."""
+    out = []
+    for start, end in runs:
+        cursor = start
+        for word in [*re.finditer(r"[\w’'.-]+", body[start:end]), None]:
+            if word is not None and word.group().casefold() not in _BREAKS_ORG:
+                continue
+            piece_end = start + word.start() if word is not None else end
+            out += _org_piece(body, cursor, len(body[:piece_end].rstrip()))
+            cursor = _skip_space(body, start + word.end(), end) if word is not None else end
+    return [(s, e) for s, e in out if e > s]
+
+
+def _org_piece(body: str, start: int, end: int) -> list[Span]:
+    tail = _ORG_TAIL.match(body, end)
+    if tail:
+        return [(start, tail.end())]
+    heads = [start + w.end() for w in re.finditer(r"[\w’'.-]+", body[start:end])
+             if w.group().casefold().strip(".") in _ORG_WORDS | ORG_HEADS]
+    if heads and heads[-1] < end:
+        return [(start, heads[-1]), (_skip_space(body, heads[-1], end), end)]
+    return [(start, end)]
+
+
+def is_org_name(name: str) -> bool:
+    """Whether a name ends in an organisation's head noun ("Korean Central News Agency")."""
+    words = name.split()
+    return bool(words) and words[-1].casefold().strip(".") in _ORG_WORDS | ORG_HEADS
+
+
 def names_of_kind(body: str, kind_of: Callable[[str], str | None], kind: str) -> list[Candidate]:
     out = []
-    for start, end in name_runs(body):
+    runs = name_runs(body)
+    if kind == "org":
+        runs = org_names(body, runs)
+    for start, end in runs:
         name = body[start:end]
         tokens = [t.casefold().strip(".") for t in name.split()]
         known = kind_of(name)
         before = body[max(0, start - 4):start].strip().casefold()
         if kind == "org":
-            cue = any(t in _ORG_WORDS for t in tokens) or bool(re.fullmatch(r"[A-Z]{2,}", name)) or known == "org"
+            cue = (any(t in _ORG_WORDS | ORG_HEADS for t in tokens) or bool(re.fullmatch(r"[A-Z]{2,}", name))
+                   or known == "org")
         else:
             cue = (before in ("in", "at", "to", "from") or any(t in _PLACE_WORDS for t in tokens)
                    or any(kind_of(w) == "place" for w in name.split()) or known == "place")

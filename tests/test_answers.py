@@ -163,3 +163,15 @@ def test_the_object_of_the_questions_verb(body: str, verb: str, matched: list[st
 def test_a_noun_is_not_read_as_a_verb() -> None:
     body = "The harbour's ferries carry cars."
     assert object_after(body, (body.index("ferries"), body.index("ferries") + 7), []) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Envoy Marta Reis and Portuguese Socialist Party leaders met on Monday.", "Portuguese Socialist Party"),
+        ("The fines were imposed by the EU competition commission last spring.", "EU competition commission"),
+        ("Harbour Fees Rise With Lisbon Port Authority Approval", "Lisbon Port Authority"),
+    ],
+)
+def test_an_organisation_is_its_whole_name(body: str, expected: str) -> None:
+    assert expected in _texts(AnswerType.ORGANIZATION, body)
