@@ -28,6 +28,7 @@ from .spans import (
     is_org_name,
     name_runs,
     object_after,
+    phrase_at,
     typed_candidates,
     words,
 )
@@ -145,8 +146,9 @@ class AnswerFinder:
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
             terms = set(self.analyzer.terms(body[start:end]))
-            if start >= end or not terms or terms <= question_terms:
-                continue
+            if start >= end or not terms or (terms <= question_terms and (
+                    c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))):
+                continue  # the question's own words, unless put together differently ("food" + "shortages")
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
@@ -167,12 +169,15 @@ class AnswerFinder:
         out: list[Candidate] = []
         if plan.focus is not None:
             heads = [(t.start, t.end) for t in self.analyzer.tokens(body) if t.term == plan.focus.term]
-            question = set(plan.terms)
-            out += instances(body, heads, lambda s, e: set(self.analyzer.terms(body[s:e])) <= question)
+            out += instances(body, heads, lambda s, e: _said_in(tuple(self.analyzer.terms(body[s:e])), plan.terms))
             if out:
                 return out  # the question names the kind of thing it wants, and the sentence has one
         if plan.copula:
             out += copula_other_side(body, own)
+        if plan.dangling is not None:
+            stranded = self._after_preposition(body, *plan.dangling)
+            if stranded:
+                return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
         for t in matched:
@@ -181,6 +186,18 @@ class AnswerFinder:
                 found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
                 if found is not None:
                     out.append(found)
+        return out
+
+    def _after_preposition(self, body: str, term: str, preposition: str) -> list[Candidate]:
+        """The object of the question's stranded preposition, where the word before it meets it in the text
+        ("symbols of?" -> "symbols of the city's pride" -> "the city's pride")."""
+        out = []
+        for t in self.analyzer.tokens(body):
+            follows = re.match(rf"\s+{preposition}\s", body[t.end:]) if t.term == term else None
+            if follows:
+                span = phrase_at(body, t.end + follows.end(), stop_at_prepositions=True)
+                if span[1] > span[0]:
+                    out.append(Candidate(*span, 1.0))
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
@@ -221,6 +238,12 @@ class AnswerFinder:
 _NAMED = (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION)
 
 
+def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:
+    """Whether ``terms`` occur together, in this order, in the question."""
+    n = len(terms)
+    return any(question[i:i + n] == terms for i in range(len(question) - n + 1))
+
+
 def _describes(body: str, token: Token, start: int) -> bool:
     """Whether ``token`` is part of the titles and capitalised words right before a name at ``start``."""
     between = body[token.end:start].split()
@@ -251,18 +274,21 @@ def _split_at(body: str, c: Candidate, matched: Sequence[Token], answer_type: An
     return list(dict.fromkeys(p for p in parts if p.end > p.start))
 
 
+# Words that open a clause or only link one: never the edge of a noun phrase ("force if", "said in English").
+_LINKS = (r"the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|has|have|it|its|their|his|"
+          r"her|should|would|could|will|with|by|for|in|on|at|if|when|whether|while|because|although|though|"
+          r"unless|than|so|said|says|told")
+
+
 def _trim(body: str, start: int, end: int) -> tuple[int, int]:
     """The span without surrounding space, punctuation, or function words at its edges."""
-    edge = re.compile(r"(?:[^\w$]|(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|"
-                      r"had|has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at)\b)+",
-                      re.IGNORECASE)
+    edge = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
     while start < end:
         m = edge.match(body, start, end)
         if not m or m.end() == start:
             break
         start = m.end()
-    tail = re.compile(r"(?:[^\w%]|\b(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|"
-                      r"has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at))+$", re.I)
+    tail = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
     m = tail.search(body, start, end)
     if m and m.start() > start:
         end = m.start()

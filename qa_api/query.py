@@ -80,6 +80,10 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
                                              "from with by about what which"))
 _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
+# A preposition left without its object: at the end ("... as symbols of?") or before a clause of its own
+# ("... respond with if ..."). The word before it names where the object sits in the text.
+_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards)"
+                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until)\b)", re.IGNORECASE)
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -165,6 +169,7 @@ class QueryPlan:
     copula: bool = False  # "What is X's official name?": the answer is the other side of "is"
     predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
     names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
+    dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
 
 
 class AliasTable:
@@ -210,7 +215,13 @@ class QueryReader:
         terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
-                         is_copula_question(question), self._predicates(question, focus), self._names(question))
+                         is_copula_question(question), self._predicates(question, focus), self._names(question),
+                         self._dangling(question))
+
+    def _dangling(self, question: str) -> tuple[str, str] | None:
+        m = _DANGLING.search(question)
+        term = self.analyzer.term(m.group(1)) if m else None
+        return (term, m.group(2).casefold()) if m and term else None
 
     def _names(self, question: str) -> tuple[tuple[str, ...], ...]:
         first = re.match(r"\s*[\w’'-]+", question)  # the question word is capitalised too

@@ -274,7 +274,7 @@ def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
 def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -> list[Candidate]:
     """Phrases that name instances of a noun found at ``heads``: "weapons ..., in particular X and Y",
     "X, a solid-fuel ICBM", "Soviet soldiers", "liquid-fueled", "the anniversary of X".
-    ``known`` tells whether a span holds only the question's own words (not an answer)."""
+    ``known`` tells whether a span only repeats the question's own words, in its order (not an answer)."""
     out: list[Candidate] = []
     for hs, he in heads:
         cue = _LIST_CUE.search(body, he, min(len(body), he + 80))
@@ -284,14 +284,23 @@ def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -
         if appositive:
             out.append(Candidate(appositive.start(1), appositive.end(1), 1.0))
         modifier = re.search(r"([\w’'-]+)[\s-]$", body[:hs])
-        if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(*modifier.span(1)):
+        if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(modifier.start(1), he):
             # "the Hwasong-17, a liquid-fueled ICBM": the description belongs to the name before it
             described = _APPOSITIVE.search(body[:modifier.start(1)])
             quality = 1.0 if described and known(*described.span(1)) else 0.8
-            out.append(Candidate(modifier.start(1), he, quality))
+            out.append(Candidate(_names_before(body, modifier.start(1)), he, quality))
         if body.startswith(" of ", he):
             out.append(Candidate(hs, phrase_at(body, he + 4, stop_at_prepositions=False)[1], 0.7))
     return out
+
+
+def _names_before(body: str, start: int) -> int:
+    """Where a modifier's run of capitalised words begins ("North Korean" before "workers")."""
+    while m := re.search(r"([A-Z][\w’'-]*)\s+$", body[:start]):
+        if m.group(1).casefold() in _NOT_A_NAME or m.group(1).casefold() in TITLES:
+            break
+        start = m.start(1)
+    return start
 
 
 def copula_other_side(body: str, matched: list[Span]) -> list[Candidate]:
