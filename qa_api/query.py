@@ -231,14 +231,16 @@ class QueryReader:
     def _predicates(self, question: str, focus: Focus | None) -> frozenset[str]:
         """Terms of lowercase words not introduced by a determiner or preposition: likely verbs
         ("offering", "oblige"), whose object in the text is where an open answer sits."""
-        out = set()
-        previous = ""
+        out: set[str] = set()
+        previous = before_to = ""
         for m in re.finditer(r"[\w’'-]+", question):
             word = m.group()
             term = self.analyzer.term(word)
+            infinitive = previous == "to" and before_to in out  # "want to build": both are verbs
             if (term and word[:1].islower() and (focus is None or term != focus.term)
-                    and (previous not in _NOUN_BEFORE or word.endswith("ing"))):
+                    and (previous not in _NOUN_BEFORE or word.endswith("ing") or infinitive)):
                 out.add(term)
+            before_to = self.analyzer.term(previous) or ""
             previous = word.casefold()
         return frozenset(out)
     def _focus(self, question: str) -> Focus | None:

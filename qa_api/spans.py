@@ -112,8 +112,10 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
         return [Candidate(m.start(), m.end(), 1.0) for m in _REASON.finditer(body)]
     if answer_type == AnswerType.PERSON:
         return persons(body, kind_of)
-    if answer_type in (AnswerType.PLACE, AnswerType.ORGANIZATION):
-        return names_of_kind(body, kind_of, "place" if answer_type == AnswerType.PLACE else "org")
+    if answer_type == AnswerType.PLACE:
+        return names_of_kind(body, kind_of, "place") + place_phrases(body)
+    if answer_type == AnswerType.ORGANIZATION:
+        return names_of_kind(body, kind_of, "org")
     return []
 
 
@@ -218,6 +220,28 @@ def names_of_kind(body: str, kind_of: Callable[[str], str | None], kind: str) ->
         if _is_modifier(body, start, end):
             quality *= 0.5  # "the Russian annexations": a demonym, not a place
         out.append(Candidate(start, end, quality))
+    return out
+
+
+# Where a place is named without a name: the object of a verb of motion, or of a preposition of place when
+# it ends in a noun for a place ("arrived in the northern port city", "visited the capital").
+_TO_A_PLACE = re.compile(r"\b(?:(?P<verb>visit(?:s|ed|ing)?|(?:arriv(?:e|es|ed|ing)|land(?:s|ed|ing)?)\s+(?:in|at)"
+                         r"|(?:travel(?:s|led|ed|ling|ing)?|went|goes|going|flew|fl(?:y|ies|ying)|return(?:s|ed|ing)?"
+                         r"|headed|moved)\s+to)|in|at|to|near|inside)\s+", re.IGNORECASE)
+
+
+def place_phrases(body: str) -> list[Candidate]:
+    """Common-noun places: "the North Korean capital" after "visited", "a border town" after "in"."""
+    out = []
+    for m in _TO_A_PLACE.finditer(body):
+        start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+        words = [w.casefold() for w in re.findall(r"[\w’'-]+", body[start:end])]
+        if not words or len(words) > 6 or _DATE.match(body, start):
+            continue
+        if words[-1] in _PLACE_WORDS:
+            out.append(Candidate(start, end, 1.0))
+        elif m.group("verb") and not body[start:start + 1].isupper():
+            out.append(Candidate(start, end, 0.7))
     return out
 
 
