@@ -83,6 +83,12 @@ class AnswerFinder:
         return sum(1 for name in plan.names
                    if not any(all(t in terms for t in alt) for alt in (name, *aliases.get(name, ()))))
 
+    def _has_verb(self, plan: QueryPlan, terms: frozenset[str]) -> bool:
+        """Whether the sentence has the question's main verb, itself or an alias ("sent" for "send")."""
+        assert plan.verb is not None
+        return plan.verb in terms or any(all(t in terms for t in alt) for c in plan.concepts
+                                         if c.terms == (plan.verb,) for alt in c.alternatives)
+
     def _key_terms(self, plan: QueryPlan) -> frozenset[str]:
         """What the question is about besides its names: its verbs, its focus noun and titles ("president").
         A sentence that shares only names with the question ("South Korea") does not answer it."""
@@ -104,6 +110,8 @@ class AnswerFinder:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
                 coverage *= KEY_MISSING
+            if plan.verb is not None and not self._has_verb(plan, sentence.terms):
+                coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
                 if best is None or scored.score > best.score:
                     best = scored

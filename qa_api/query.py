@@ -84,6 +84,21 @@ _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have 
 # ("... respond with if ..."). The word before it names where the object sits in the text.
 _DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards)"
                        r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until)\b)", re.IGNORECASE)
+# The question's main verb, where its shape makes it plain: right after a subject question word ("Who
+# commanded ..."), or after an auxiliary and a named subject ("How much did North Korea pay ..."; not after
+# "Putin's", which a noun follows).
+# Verbs of saying and thinking are left out (an article reports the same thing with other ones), and light
+# verbs whose noun carries the meaning ("give a speech", "hold talks").
+_AUXILIARY = r"(?:did|does|do|will|would|can|could|should|might|may|has|have|had)"
+_MAIN_VERB = re.compile(
+    r"^\s*(?i:who|what|which\s+[\w-]+)\s+(?P<subject_verb>[a-z]+ed)\b"
+    rf"|\b{_AUXILIARY}\s+[A-Z][\w’'-]*(?<![’']s)(?:\s+[A-Z][\w’'-]*(?<![’']s))*"
+    r"(?:\s+(?:first|also|ever|still|later|finally|eventually|officially|publicly|recently))?"
+    r"\s+(?P<verb>[a-z]+)\b")
+_OPEN_VERBS = frozenset(re.findall(r"\w+", "say says said tell told think thinks believe believes claim claims "
+                                             "describe describes call calls mean means consider considers feel "
+                                             "feels know knows see sees view views give gives make makes take takes "
+                                             "have get gets hold holds do go goes"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -169,6 +184,7 @@ class QueryPlan:
     copula: bool = False  # "What is X's official name?": the answer is the other side of "is"
     predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
     names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
+    verb: str | None = None  # term of the question's main verb: a sentence without it does not answer
     dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
 
 
@@ -216,7 +232,14 @@ class QueryReader:
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
                          is_copula_question(question), self._predicates(question, focus), self._names(question),
-                         self._dangling(question))
+                         self._verb(question), self._dangling(question))
+
+    def _verb(self, question: str) -> str | None:
+        m = _MAIN_VERB.search(question)
+        word = (m.group("subject_verb") or m.group("verb")) if m else None
+        if word is None or word in _OPEN_VERBS or re.fullmatch(r"(?:is|was|are|were|has|had|does|did)", word):
+            return None
+        return self.analyzer.term(word)
 
     def _dangling(self, question: str) -> tuple[str, str] | None:
         m = _DANGLING.search(question)
