@@ -69,7 +69,8 @@ corporation news union organization organisation army navy force forces house as
 court institute association group times post press service
 """)
 _PLACE_WORDS = _words("""
-embassy city province region state county capital island peninsula border coast valley river mountain
+embassy city province region state county capital island peninsula border coast valley river mountain town
+village port harbour district
 """)
 _NOT_A_NAME = _words("""
 the a an in on at of to for by with and or but as it its this that these those there their his her he she they
@@ -276,7 +277,7 @@ def _skip_space(body: str, i: int, end: int) -> int:
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”–—!?]|\.(?=\s|$)|\s-\s|\b(?:although|though|while|but|which|who|whose|that|"
                           r"because|amid|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|of|about|into|during|against|over|under|since|as|"
-                          r"without|between|through|across|alongside)\b", re.IGNORECASE)
+                          r"without|between|through|across|alongside|near|inside|outside)\b", re.IGNORECASE)
 _LIST_CUE = re.compile(r"\b(?:such as|including|in particular|namely|especially|notably)\s+", re.IGNORECASE)
 _APPOSITIVE = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*),\s+(?:a|an|the|its|their)\s+(?:[\w’'-]+\s+){0,3}$")
 _COPULA_WORD = re.compile(r"\b(?:is|are|was|were)\b")

@@ -175,3 +175,50 @@ def test_a_noun_is_not_read_as_a_verb() -> None:
 )
 def test_an_organisation_is_its_whole_name(body: str, expected: str) -> None:
     assert expected in _texts(AnswerType.ORGANIZATION, body)
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("How much did Lisbon Ferries pay for the new ships?", "pay"),
+        ("Who commanded the rescue boats?", "command"),
+        ("Which union organised the strike?", "organis"),
+        ("When did Putin's envoy arrive?", None),  # a noun follows a possessive name
+        ("What did the mayor say about the port?", None),  # a verb of saying: articles report it with others
+        ("When did Rita Costa give her speech?", None),  # a light verb: the noun carries the meaning
+    ],
+)
+def test_the_main_verb_of_a_question(question: str, verb: str | None) -> None:
+    assert QueryReader(Analyzer()).read(question).verb == verb
+
+
+@pytest.mark.parametrize(
+    ("question", "dangling"),
+    [
+        ("What did the mayor praise the crews as symbols of?", ("symbol", "of")),
+        ("What is the port ready to respond with if storms come?", ("respond", "with")),
+        ("What did the port buy?", None),
+    ],
+)
+def test_a_stranded_preposition_is_read(question: str, dangling: tuple[str, str] | None) -> None:
+    assert QueryReader(Analyzer()).read(question).dangling == dangling
+
+
+def test_a_verb_after_to_is_a_predicate_when_a_verb_precedes() -> None:
+    plan = QueryReader(Analyzer()).read("What does the council want to build with the port?")
+    assert {"want", "build"} <= plan.predicates
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The minister visited the Portuguese capital, arriving late.", "the Portuguese capital"),
+        ("Talks were held in a small border town near the coast.", "a small border town"),
+    ],
+)
+def test_places_named_by_common_nouns(body: str, expected: str) -> None:
+    assert expected in _texts(AnswerType.PLACE, body)
+
+
+def test_a_preposition_of_place_needs_a_noun_for_a_place() -> None:
+    assert _texts(AnswerType.PLACE, "The ferry sailed in bad weather.") == []
