@@ -183,7 +183,9 @@ class AnswerFinder:
         if plan.copula:
             out += copula_other_side(body, own)
         if plan.dangling is not None:
-            stranded = self._after_preposition(body, *plan.dangling)
+            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
+            stranded = (self._after_preposition(body, *plan.dangling)
+                        or self._after_preposition(body, None, plan.dangling[1]))
             if stranded:
                 return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
@@ -196,16 +198,16 @@ class AnswerFinder:
                     out.append(found)
         return out
 
-    def _after_preposition(self, body: str, term: str, preposition: str) -> list[Candidate]:
+    def _after_preposition(self, body: str, term: str | None, preposition: str) -> list[Candidate]:
         """The object of the question's stranded preposition, where the word before it meets it in the text
-        ("symbols of?" -> "symbols of the city's pride" -> "the city's pride")."""
+        ("symbols of?" -> "symbols of the city's pride" -> "the city's pride"); with no word, after any
+        use of the preposition, a weaker guess."""
         out = []
-        for t in self.analyzer.tokens(body):
-            follows = re.match(rf"\s+{preposition}\s", body[t.end:]) if t.term == term else None
-            if follows:
-                span = phrase_at(body, t.end + follows.end(), stop_at_prepositions=True)
+        for m in re.finditer(rf"([\w’'-]+)\s+{preposition}\s", body, re.IGNORECASE):
+            if term is None or self.analyzer.term(m.group(1)) == term:
+                span = phrase_at(body, m.end(), stop_at_prepositions=True)
                 if span[1] > span[0]:
-                    out.append(Candidate(*span, 1.0))
+                    out.append(Candidate(*span, 1.0 if term else 0.8))
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:

@@ -80,10 +80,12 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
                                              "from with by about what which"))
 _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
-# A preposition left without its object: at the end ("... as symbols of?") or before a clause of its own
-# ("... respond with if ..."). The word before it names where the object sits in the text.
+# A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
+# ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
+# names where the object sits in the text.
 _DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards)"
-                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until)\b)", re.IGNORECASE)
+                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
+                       re.IGNORECASE)
 # The question's main verb, where its shape makes it plain: right after a subject question word ("Who
 # commanded ..."), or after an auxiliary and a named subject ("How much did North Korea pay ..."; not after
 # "Putin's", which a noun follows).

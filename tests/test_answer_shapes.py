@@ -28,6 +28,7 @@ FERRY = "\n".join((
     "Costa said the city would work with the operator in their joint plan to build “a modern harbour” by "
     "2030.",
     "The engineers' training is funded through a European programme for island transport.",
+    "Each June the anniversary of the first sailing is honoured as Harbour Day across the islands.",
 )) + "\n"
 
 ORCHARD = "\n".join((
@@ -55,6 +56,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         # a stranded preposition: the answer is its object in the text
         ("What did Rita Costa praise the ferry crews as guardians of?", ["the islands’ lifeline"]),
         ("What is the operator ready to respond with if demand rises?", ["extra sailings"]),
+        ("What is the first sailing's anniversary celebrated as on the islands?", ["Harbour Day"]),
         # a focus noun's modifiers, capitalised words included
         ("What kind of engineers might be hired to maintain the ships?", ["Cape Verdean engineers"]),
         ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),

@@ -197,6 +197,7 @@ def test_the_main_verb_of_a_question(question: str, verb: str | None) -> None:
     [
         ("What did the mayor praise the crews as symbols of?", ("symbol", "of")),
         ("What is the port ready to respond with if storms come?", ("respond", "with")),
+        ("What is the port's founding celebrated as in Lisbon?", ("celebr", "as")),
         ("What did the port buy?", None),
     ],
 )
