@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test install install-dev index lint typecheck pytest eval lock clean
+.PHONY: run test install install-dev index lint typecheck pytest eval lock clean bench bench-http
 
 run: install index
 	$(BIN)/qa-api serve
@@ -38,6 +38,18 @@ pytest: install-dev
 
 eval: install
 	$(BIN)/qa-api eval eval/dev.jsonl
+
+# Benchmarks (bench/README.md): engines compared on a synthetic corpus, and the HTTP API under load.
+PASSAGES ?= 1000000
+$(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
+	$(PIP) install -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python -m bench.search --passages $(PASSAGES) --json
+
+bench-http: install
+	bench/http
 
 # Re-resolve the pins from requirements*.in in a scratch environment.
 lock:

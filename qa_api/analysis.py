@@ -61,6 +61,9 @@ class Analyzer:
     def __init__(self) -> None:
         self._stopwords = stopwords()
         self._stemmer = Stemmer.Stemmer("english", 100_000)
+        # Words repeat (Zipf): folding and stemming each distinct word once makes indexing and highlighting
+        # several times faster.
+        self.term = lru_cache(maxsize=1 << 17)(self._term)  # type: ignore[method-assign]
 
     @property
     def signature(self) -> dict[str, object]:
@@ -82,6 +85,9 @@ class Analyzer:
 
     def term(self, word: str) -> str | None:
         """The index term for one raw word, or None for a stopword."""
+        return self._term(word)
+
+    def _term(self, word: str) -> str | None:
         folded = normalize(word)
         if not folded or folded in self._stopwords:
             return None

@@ -21,7 +21,7 @@ from .bm25 import BM25Params, Postings, build_postings
 from .corpus import Corpus, Passage, passage_id_stem
 from .errors import UnknownPassageError, UnknownSourceError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
 
 
 @dataclass(frozen=True, slots=True)

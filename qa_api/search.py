@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .analysis import Analyzer, Token
-from .bm25 import accumulate, top_k
+from .bm25 import accumulate, passage_bitset, ranked, top_k, warm_up
 from .corpus import Passage
 from .index import Index
 from .query import AnswerType, QueryPlan, QueryReader
@@ -95,32 +95,49 @@ class Searcher:
         n = max(index.n_passages, 1)
         self.unseen_idf = float(np.log((n + 0.5) / 0.5))
         self.read_passage = lru_cache(maxsize=8192)(self._read_passage)
+        warm_up()
 
     def search(self, query: str, k: int, sources: Sequence[str] = ()) -> SearchResult:
         """The ``k`` best passages for ``query``, optionally only from the named source files."""
         started = time.perf_counter()
         plan = self.reader.read(query)
-        vocab = self.index.vocab
-        bm25, candidates = accumulate(self.index.postings, dict(Counter(vocab[t] for t in plan.terms if t in vocab)))
+        depth = max(k, RERANK_DEPTH)
+        if any(concept.weight > 0 for concept in plan.concepts):
+            pool, bm25, alias, total = self._first_pass_with_aliases(plan, depth, sources)
+        else:  # plain BM25: the pruned top-k search, whose cost does not grow with the corpus
+            best = ranked(self.index.postings, self._ids(plan.terms), depth, self._only(sources) if sources else None)
+            pool, total = best.rows.tolist(), best.total
+            bm25, alias = dict(zip(pool, best.scores.tolist(), strict=True)), dict.fromkeys(pool, 0.0)
+        boosts = {row: self._rerank_boosts(plan, row) for row in pool}
+        final = {row: bm25[row] + alias[row] + sum(boosts[row].values()) for row in pool}
+        ranked_rows = sorted(pool, key=lambda row: (-final[row], row))[:k]
+        query_terms = set(plan.terms)
+        hits = tuple(
+            Hit(passage, row, final[row], rank, self.highlights(passage.text, query_terms),
+                self._explain(plan, row, bm25[row], {"alias": alias[row], **boosts[row]}))
+            for rank, row in enumerate(ranked_rows, start=1)
+            for passage in (self.index.passage(row),)
+        )
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(query, plan.terms, plan, hits, total, took_ms)
+
+    def _first_pass_with_aliases(self, plan: QueryPlan, depth: int, sources: Sequence[str]
+                                 ) -> tuple[list[int], dict[int, float], dict[int, float], int]:
+        """The best ``depth`` passages by BM25 + alias boost, scoring every passage (aliases are not pruned)."""
+        bm25, candidates = accumulate(self.index.postings, self._ids(plan.terms))
         alias = self._alias_boost(plan)
         candidates = np.union1d(candidates, np.flatnonzero(alias))
         if sources:
             docs = np.array(sorted({self.index.document_index(s) for s in sources}), dtype=np.int32)
             candidates = candidates[np.isin(self.index.passages.doc[candidates], docs)]
-        first = bm25 + alias
-        pool = top_k(first, candidates, max(k, RERANK_DEPTH)).tolist()
-        boosts = {row: self._rerank_boosts(plan, row) for row in pool}
-        final = {row: float(first[row]) + sum(boosts[row].values()) for row in pool}
-        ranked = sorted(pool, key=lambda row: (-final[row], row))[:k]
-        query_terms = set(plan.terms)
-        hits = tuple(
-            Hit(passage, row, final[row], rank, self.highlights(passage.text, query_terms),
-                self._explain(plan, row, float(bm25[row]), {"alias": float(alias[row]), **boosts[row]}))
-            for rank, row in enumerate(ranked, start=1)
-            for passage in (self.index.passage(row),)
-        )
-        took_ms = (time.perf_counter() - started) * 1000
-        return SearchResult(query, plan.terms, plan, hits, int(candidates.size), took_ms)
+        pool = top_k(bm25 + alias, candidates, depth).tolist()
+        return pool, {r: float(bm25[r]) for r in pool}, {r: float(alias[r]) for r in pool}, int(candidates.size)
+
+    def _only(self, sources: Sequence[str]) -> NDArray[np.uint64]:
+        """The passages of the named source files, as a bitset for ``ranked``."""
+        docs = (self.index.documents[self.index.document_index(s)] for s in sources)
+        spans = [(d.first_passage, d.first_passage + d.passage_count) for d in docs]
+        return passage_bitset(self.index.n_passages, spans)
 
     def highlights(self, text: str, terms: set[str]) -> tuple[Highlight, ...]:
         return tuple(Highlight(t.start, t.end, t.term) for t in self.analyzer.tokens(text) if t.term in terms)

@@ -39,6 +39,9 @@ KEEP_BUILDS = 2
 _ARRAYS = {
     "postings_indptr": ("postings", "indptr"), "postings_docs": ("postings", "docs"),
     "postings_weights": ("postings", "weights"), "idf": ("postings", "idf"), "doc_len": ("postings", "doc_len"),
+    "postings_block_ptr": ("postings", "block_ptr"), "postings_block_last": ("postings", "block_last"),
+    "postings_block_max": ("postings", "block_max"), "postings_bitset_row": ("postings", "bitset_row"),
+    "postings_bitsets": ("postings", "bitsets"),
     "passages_doc": ("passages", "doc"), "passages_paragraph": ("passages", "paragraph"),
     "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
     "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
@@ -86,9 +89,12 @@ def load_index(index_dir: Path) -> Index:
     try:
         vocab = json.loads((build / "vocab.json").read_text(encoding="utf-8"))
         sections = json.loads((build / "sections.json").read_text(encoding="utf-8"))
-        documents = [DocumentInfo(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
+        documents = [DocumentInfo(d["source"], d["title"], d["first_passage"], d["passage_count"], d["characters"])
+                     for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
         postings = Postings(arrays["postings_indptr"], arrays["postings_docs"], arrays["postings_weights"],
-                            arrays["idf"], arrays["doc_len"])
+                            arrays["idf"], arrays["doc_len"], arrays["postings_block_ptr"],
+                            arrays["postings_block_last"], arrays["postings_block_max"],
+                            arrays["postings_bitset_row"], arrays["postings_bitsets"])
         passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
                                 arrays["passages_start"], arrays["passages_end"])
         texts = _load_bytes(build / "texts.bin")

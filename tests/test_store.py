@@ -9,6 +9,7 @@ import pytest
 
 from qa_api.bm25 import BM25Params
 from qa_api.errors import IndexUnavailableError
+from qa_api.index import FORMAT_VERSION
 from qa_api.store import CURRENT, load_index, open_index, rebuild_index
 
 
@@ -28,7 +29,7 @@ def test_round_trip_keeps_postings_and_passages(corpus_copy: Path, tmp_path: Pat
 def test_manifest_records_format_analyzer_parameters_and_corpus(corpus_copy: Path, tmp_path: Path) -> None:
     index = rebuild_index(corpus_copy, tmp_path / "idx", BM25Params(k1=1.2, b=0.5))
     m = index.manifest
-    assert m["format_version"] == 1
+    assert m["format_version"] == FORMAT_VERSION
     assert m["bm25"] == {"k1": 1.2, "b": 0.5, "epsilon": 0.25}
     assert m["analyzer"]["name"] == "english"
     assert len(m["corpus"]["checksum"]) == 64

@@ -1,0 +1,149 @@
+"""``bench/http``: /v1/search under gunicorn on loopback, driven by wrk for a bounded time.
+
+Default: the seed corpus, the README's worker count, 30 s; prints requests/s, latency percentiles and
+errors. ``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the
+proportional set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after
+load has touched the index in every worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ["North Korea troops Russia", "Victory Day Russian Embassy", "Putin Kim summit treaty",
+           "When did North Korea confirm troop deployment?", "Kursk operation heroes", "artillery shells Ukraine"]
+LUA = """
+local queries = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/v1/search?top_k=5&q=" .. queries[(i %% #queries) + 1])
+end
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/http", description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: the README's 2)")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=4,
+                        help="open connections (default 4: a sync worker serves one at a time, more only queue)")
+    parser.add_argument("--index", type=Path, help="a bench.search qa-api index: measure PSS for 1 and 2 workers")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.index:
+        report: dict[str, Any] = {"index": str(args.index), "pss_mb": {w: pss_run(args.index, w) for w in (1, 2)}}
+        report["two_over_one"] = round(report["pss_mb"][2] / report["pss_mb"][1], 3)
+    else:
+        report = throughput_run(args.workers, args.seconds, args.connections)
+    report["load_average"] = os.getloadavg()[0]
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def throughput_run(workers: int, seconds: int, connections: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QA_API_CORPUS_DIR=str(ROOT / "seeds"), QA_API_INDEX_DIR=str(Path(tmp) / "index"),
+                   QA_API_WORKERS=str(workers))
+        port, server = start(env, [sys.executable, "-m", "qa_api", "serve"])
+        try:
+            return {"workers": workers, "seconds": seconds, "connections": connections,
+                    **wrk(port, seconds, connections)}
+        finally:
+            stop(server)
+
+
+def wrk(port: int, seconds: int, connections: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % ", ".join(json.dumps(q.replace(" ", "+").replace("?", "%3F")) for q in QUERIES))
+    try:
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
+                              f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
+                             timeout=seconds + 60).stdout
+    finally:
+        os.unlink(script.name)
+    pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            "p50_ms": pct.get("50"), "p90_ms": pct.get("90"), "p99_ms": pct.get("99"),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+            "errors": errors, "wrk": out}
+
+
+def _ms(value: str, unit: str) -> float:
+    return round(float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit], 3)
+
+
+def pss_run(index: Path, workers: int) -> float:
+    env = dict(os.environ, QA_API_INDEX_DIR=str(index), QA_API_WORKERS=str(workers))
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.gunicorn_conf", "bench.http_app:create_app()"]
+    port, server = start(env, argv)
+    try:
+        words = "+".join(f"w{r}" for r in (3, 50, 700, 9000))
+        for i in range(200 * workers):  # every worker serves some: each touches the pages it needs
+            requests.get(f"http://127.0.0.1:{port}/v1/search?q={words}+w{i * 37}&top_k=10", timeout=30)
+        pids = [server.pid, *children(server.pid)]
+        return round(sum(pss_kb(p) for p in pids) / 1024, 1)
+    finally:
+        stop(server)
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+def pss_kb(pid: int) -> int:
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))  # type: ignore[union-attr]
+
+
+def start(env: dict[str, str], argv: list[str]) -> tuple[int, subprocess.Popen[bytes]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(env, QA_API_HOST="127.0.0.1", QA_API_PORT=str(port))
+    env.pop("PORT", None)
+    server = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                time.sleep(1)  # let every worker finish booting
+                return port, server
+        except requests.ConnectionError:
+            time.sleep(0.3)
+        if server.poll() is not None:
+            break
+    stop(server)
+    raise SystemExit("bench/http: the server did not start")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

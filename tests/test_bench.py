@@ -1,0 +1,39 @@
+"""The benchmark's corpus generator and harness (a smoke test on a tiny corpus; nothing here is timed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bench.corpus import generate, load, save
+from tests.conftest import ROOT
+
+
+def test_generator_is_deterministic_and_zipf_shaped(tmp_path: Path) -> None:
+    a, b = generate(2000, n_queries=50), generate(2000, n_queries=50)
+    np.testing.assert_array_equal(a.tokens, b.tokens)
+    assert a.n_passages == 2000 and 80 < a.lengths.mean() < 100
+    counts = np.bincount(a.tokens)
+    assert counts[0] > 5 * counts[10] > 0  # rank 1 about 10x rank 11 under Zipf's law
+    assert all(3 <= q.size <= 8 and np.isin(q, a.tokens).all() for q in a.queries)
+    save(a, tmp_path / "c.npz")
+    again = load(tmp_path / "c.npz")
+    np.testing.assert_array_equal(again.tokens, a.tokens)
+    assert [q.tolist() for q in again.queries] == [q.tolist() for q in a.queries]
+
+
+def test_bench_search_reports_every_figure_as_json(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.search", "--passages", "1500", "--queries", "30",
+                           "--systems", "qa-api,rank-bm25", "--workdir", str(tmp_path), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=240, check=True)
+    report = json.loads(done.stdout)
+    assert report["passages"] == 1500
+    qa = report["systems"]["qa-api"]
+    for figure in ("build_s", "peak_rss_mb", "disk_mb", "load_s", "p50_ms", "p95_ms", "p99_ms"):
+        assert qa[figure] > 0, figure
+    assert qa["queries"] == 30 and qa["p50_ms"] <= qa["p95_ms"] <= qa["p99_ms"]
+    assert report["systems"]["rank-bm25"]["ratios_to_qa_api"]["p50_ms"] > 0
