@@ -110,7 +110,8 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
         called = [Candidate(m.start(1), m.end(1), 1.0) for m in _CALLED.finditer(body) if m.group(1).strip()]
         return called + [Candidate(m.start(1), m.end(1), 0.9) for m in _QUOTED.finditer(body)]
     if answer_type == AnswerType.REASON:
-        return [Candidate(m.start(), m.end(), 1.0) for m in _REASON.finditer(body)]
+        return [Candidate(m.start(), _first_purpose(body, m.start(), m.end()), 1.0)
+                for m in _REASON.finditer(body)]
     if answer_type == AnswerType.PERSON:
         return persons(body, kind_of)
     if answer_type == AnswerType.PLACE:
@@ -118,6 +119,17 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
     if answer_type == AnswerType.ORGANIZATION:
         return names_of_kind(body, kind_of, "org")
     return []
+
+
+def _first_purpose(body: str, start: int, end: int) -> int:
+    """Where a reason ends when a second purpose follows it ("to skirt sanctions to secure weapons"): the
+    first is the answer, the next says what that one is for."""
+    words = re.match(r"\S+(?:\s+\S+){2}", body[start:end])  # the clause's own opening and some words
+    if words is None:
+        return end
+    after = start + words.end()
+    second = re.search(r"\s+to\s+(?!(?:the|a|an|its|their|his|her|this|that|be)\b)[a-z]", body[after:end])
+    return after + second.start() if second else end
 
 
 def name_runs(body: str) -> list[Span]:

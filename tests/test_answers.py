@@ -70,6 +70,9 @@ def _texts(answer_type: AnswerType, body: str) -> list[str]:
         (AnswerType.QUOTE, "The mayor called the plan “a lifeline for the islands”.", "a lifeline for the islands"),
         (AnswerType.QUOTE, "Residents described it as overdue and costly.", "overdue"),
         (AnswerType.REASON, "The route closed because the pier was unsafe.", "because the pier was unsafe"),
+        (AnswerType.REASON, "Fees rose in a bid to cover repairs to keep the ferries running.", "to cover repairs"),
+        (AnswerType.REASON, "The line closed in order to move the pier to the other bank.",
+         "in order to move the pier to the other bank"),
     ],
 )
 def test_typed_spans_are_found_in_sentences(answer_type: AnswerType, body: str, expected: str) -> None:
