@@ -203,11 +203,13 @@ class AnswerFinder:
         ("symbols of?" -> "symbols of the city's pride" -> "the city's pride"); with no word, after any
         use of the preposition, a weaker guess."""
         out = []
-        for m in re.finditer(rf"([\w’'-]+)\s+{preposition}\s", body, re.IGNORECASE):
+        for m in re.finditer(rf"([\w’'-]+)[”\"]?\s+{preposition}\s", body, re.IGNORECASE):
             if term is None or self.analyzer.term(m.group(1)) == term:
-                span = phrase_at(body, m.end(), stop_at_prepositions=True)
-                if span[1] > span[0]:
-                    out.append(Candidate(*span, 1.0 if term else 0.8))
+                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                quoted = re.match(r"\s*“[^”]{1,80}”", body[end:])  # "Putin’s “sacred war”": one phrase
+                end += quoted.end() if quoted and end > start else 0
+                if end > start:
+                    out.append(Candidate(start, end, 1.0 if term else 0.8))
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
@@ -302,4 +304,6 @@ def _trim(body: str, start: int, end: int) -> tuple[int, int]:
     m = tail.search(body, start, end)
     if m and m.start() > start:
         end = m.start()
+    if body.count("“", start, end) > body.count("”", start, end) and body.startswith("”", end):
+        end += 1  # a quotation inside the span stays closed
     return start, end

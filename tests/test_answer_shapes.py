@@ -29,6 +29,7 @@ FERRY = "\n".join((
     "2030.",
     "The engineers' training is funded through a European programme for island transport.",
     "Each June the anniversary of the first sailing is honoured as Harbour Day across the islands.",
+    "Costa said the route was a victory in the islands’ “long campaign” for better links.",
 )) + "\n"
 
 ORCHARD = "\n".join((
@@ -57,6 +58,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("What did Rita Costa praise the ferry crews as guardians of?", ["the islands’ lifeline"]),
         ("What is the operator ready to respond with if demand rises?", ["extra sailings"]),
         ("What is the first sailing's anniversary celebrated as on the islands?", ["Harbour Day"]),
+        ("What did Costa say the route was a victory in?", ["the islands’ “long campaign”"]),
         # a focus noun's modifiers, capitalised words included
         ("What kind of engineers might be hired to maintain the ships?", ["Cape Verdean engineers"]),
         ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),
