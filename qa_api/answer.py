@@ -206,8 +206,6 @@ class AnswerFinder:
         for m in re.finditer(rf"([\w’'-]+)[”\"]?\s+{preposition}\s", body, re.IGNORECASE):
             if term is None or self.analyzer.term(m.group(1)) == term:
                 start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
-                quoted = re.match(r"\s*“[^”]{1,80}”", body[end:])  # "Putin’s “sacred war”": one phrase
-                end += quoted.end() if quoted and end > start else 0
                 if end > start:
                     out.append(Candidate(start, end, 1.0 if term else 0.8))
         return out

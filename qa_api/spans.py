@@ -287,7 +287,7 @@ def _skip_space(body: str, i: int, end: int) -> int:
 
 # Where a noun phrase ends: clause punctuation, a dash, or a word that starts a new clause.
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”–—!?]|\.(?=\s|$)|\s-\s|\b(?:although|though|while|but|which|who|whose|that|"
-                          r"because|amid|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
+                          r"because|amid|despite|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|of|about|into|during|against|over|under|since|as|"
                           r"without|between|through|across|alongside|near|inside|outside)\b", re.IGNORECASE)
 _LIST_CUE = re.compile(r"\b(?:such as|including|in particular|namely|especially|notably)\s+", re.IGNORECASE)
@@ -295,6 +295,9 @@ _APPOSITIVE = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*),\s+(?:a|a
 _COPULA_WORD = re.compile(r"\b(?:is|are|was|were)\b")
 _OPENING = re.compile(r"(?:\s|[\"“‘'])*")
 _VERB_BEFORE = _words("to will would can could may might must should and not also he she it they who that")
+
+
+_QUOTATION = re.compile(r"\s*“[^”]{1,80}”")
 
 
 def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
@@ -305,6 +308,9 @@ def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
     if stop_at_prepositions:
         prep = _PREPOSITION.search(body, start, end)
         end = prep.start() if prep else end
+    quoted = _QUOTATION.match(body, end)
+    if quoted and re.search(r"[\w’']$", body[start:end].rstrip()):
+        end = quoted.end()  # "his regime’s “full support”": a quotation inside a noun phrase
     return start, start + len(body[start:end].rstrip())
 
 
@@ -332,11 +338,17 @@ def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -
 
 
 def _names_before(body: str, start: int) -> int:
-    """Where a modifier's run of capitalised words begins ("North Korean" before "workers")."""
+    """Where a modifier's noun phrase begins: over capitalised words ("North Korean" before "workers"), and
+    over lowercase ones only up to a determiner or preposition that opens the phrase ("of security council
+    sanctions"; not "sent council sanctions", where the word may be a verb)."""
     while m := re.search(r"([A-Z][\w’'-]*)\s+$", body[:start]):
         if m.group(1).casefold() in _NOT_A_NAME or m.group(1).casefold() in TITLES:
             break
         start = m.start(1)
+    opened = re.search(r"(?:^|[,;:(“]|\b(?:the|a|an|of|for|in|on|at|to|with|by|from|its|their|his|her|our)\s)"
+                       r"([a-z][\w’'-]*\s+)$", body[:start])
+    if opened and not any(w in _NOT_A_NAME for w in opened.group(1).split()):
+        start = opened.start(1)
     return start
 
 

@@ -154,6 +154,7 @@ def test_a_definition_is_read_across_the_copula() -> None:
         ("The law passed and commits the city to building shelters should floods come.", "commits", ["city"],
          "building shelters"),
         ("The mayor vowed to “rebuild the pier” within a year.", "vowed", [], "rebuild the pier"),
+        ("The mayor pledged the city’s “full backing” to the crews.", "pledged", [], "the city’s “full backing”"),
     ],
 )
 def test_the_object_of_the_questions_verb(body: str, verb: str, matched: list[str], expected: str) -> None:
@@ -226,3 +227,19 @@ def test_places_named_by_common_nouns(body: str, expected: str) -> None:
 
 def test_a_preposition_of_place_needs_a_noun_for_a_place() -> None:
     assert _texts(AnswerType.PLACE, "The ferry sailed in bad weather.") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "not_expected"),
+    [
+        ("Inspectors cited reports of diesel engine faults on two ships.", "diesel engine faults", None),
+        ("Crews from North Korean shipyards repaired the faults.", "North Korean shipyards", None),
+        ("Last week the yard sent engine parts to the port.", "engine parts", "sent engine parts"),
+    ],
+)
+def test_a_focus_nouns_modifiers_are_its_noun_phrase(body: str, expected: str, not_expected: str | None) -> None:
+    analyzer = Analyzer()
+    head = expected.split()[-1]
+    heads = [(t.start, t.end) for t in analyzer.tokens(body) if t.term == analyzer.term(head)]
+    found = _spans_of(body, instances(body, heads, lambda s, e: False))
+    assert expected in found and not_expected not in found
