@@ -144,6 +144,12 @@ class AnswerFinder:
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
+        if plan.asks_subject and plan.answer_type in (*_NAMED, AnswerType.OTHER):
+            for agent in self._agents(body, plan):
+                # a name of the wanted type inside the agent is the answer; else the agent's whole phrase
+                named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
+                structural = structural + (named or [agent])
+                candidates = candidates + ([] if named else [agent])
         if plan.answer_type == AnswerType.OTHER:
             structural = self._structural(plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
@@ -196,6 +202,16 @@ class AnswerFinder:
                 found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
                 if found is not None:
                     out.append(found)
+        return out
+
+    def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
+        """For "Who hosted X?", the agent of a passive in the text: "X hosted by the city's embassy"."""
+        out = []
+        for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
+            if self.analyzer.term(m.group(1)) == plan.verb:
+                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                if end > start:
+                    out.append(Candidate(start, end, 1.0))
         return out
 
     def _after_preposition(self, body: str, term: str | None, preposition: str) -> list[Candidate]:

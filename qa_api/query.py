@@ -187,6 +187,7 @@ class QueryPlan:
     predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
     names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
     verb: str | None = None  # term of the question's main verb: a sentence without it does not answer
+    asks_subject: bool = False  # "Who hosted ...?": the answer is the verb's subject, or its agent after "by"
     dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
 
 
@@ -234,7 +235,8 @@ class QueryReader:
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
                          is_copula_question(question), self._predicates(question, focus), self._names(question),
-                         self._verb(question), self._dangling(question))
+                         self._verb(question), bool((m := _MAIN_VERB.search(question)) and m.group("subject_verb")),
+                         self._dangling(question))
 
     def _verb(self, question: str) -> str | None:
         m = _MAIN_VERB.search(question)

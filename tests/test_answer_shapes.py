@@ -30,6 +30,7 @@ FERRY = "\n".join((
     "The engineers' training is funded through a European programme for island transport.",
     "Each June the anniversary of the first sailing is honoured as Harbour Day across the islands.",
     "Costa said the route was a victory in the islands’ “long campaign” for better links.",
+    "The new ships were checked by the national maritime authority before the first sailing.",
 )) + "\n"
 
 ORCHARD = "\n".join((
@@ -64,6 +65,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),
         # a place named by a common noun, next to the question's verb
         ("Where did Ana Ribeiro arrive on an official tour?", ["the Azorean capital"]),
+        # a subject question answered by a passive's agent
+        ("Who checked the new ships before the first sailing?", ["the national maritime authority"]),
         # the object of an infinitive after the question's verb
         ("What does the city plan to build with the operator?", ["a modern harbour"]),
     ],

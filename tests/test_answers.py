@@ -196,6 +196,12 @@ def test_the_main_verb_of_a_question(question: str, verb: str | None) -> None:
     assert QueryReader(Analyzer()).read(question).verb == verb
 
 
+def test_a_subject_question_is_told_from_an_object_one() -> None:
+    reader = QueryReader(Analyzer())
+    assert reader.read("Who repaired the pier?").asks_subject
+    assert not reader.read("Who did Lisbon Ferries hire?").asks_subject
+
+
 @pytest.mark.parametrize(
     ("question", "dangling"),
     [
