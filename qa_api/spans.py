@@ -132,20 +132,32 @@ def _first_purpose(body: str, start: int, end: int) -> int:
     return after + second.start() if second else end
 
 
+# A capitalised preposition inside a run is a headline's casing, not part of a name: "... Damage In
+# Belgorod Region Near Ukraine Border" holds three names.
+_HEADLINE_BREAK = re.compile(r"\s+(?:In|On|At|To|From|With|Near|Amid|As|For|Over|After|Before|Against|Into|"
+                             r"Despite|Across|By)\s+")
+
+
 def name_runs(body: str) -> list[Span]:
     """Runs of capitalised words, without the ordinary words that start a sentence."""
     runs = []
     for m in _CAPITAL_RUN.finditer(body):
-        start, end = m.start(), m.end()
-        while start < end:
-            word = re.match(r"[\w’'.-]+", body[start:end])
-            if word is None or word.group().casefold() not in _NOT_A_NAME:
-                break
-            start = _skip_space(body, start + word.end(), end)
-        end = start + len(body[start:end].rstrip(".’'-"))
-        if start < end:
-            runs.append((start, end))
+        cursor = m.start()
+        for brk in [*_HEADLINE_BREAK.finditer(body, m.start(), m.end()), None]:
+            start, end = _without_opening_words(body, cursor, brk.start() if brk else m.end())
+            if start < end:
+                runs.append((start, end))
+            cursor = brk.end() if brk else m.end()
     return runs
+
+
+def _without_opening_words(body: str, start: int, end: int) -> Span:
+    while start < end:
+        word = re.match(r"[\w’'.-]+", body[start:end])
+        if word is None or word.group().casefold() not in _NOT_A_NAME:
+            break
+        start = _skip_space(body, start + word.end(), end)
+    return start, start + len(body[start:end].rstrip(".’'-"))
 
 
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:

@@ -249,3 +249,9 @@ def test_a_focus_nouns_modifiers_are_its_noun_phrase(body: str, expected: str, n
     heads = [(t.start, t.end) for t in analyzer.tokens(body) if t.term == analyzer.term(head)]
     found = _spans_of(body, instances(body, heads, lambda s, e: False))
     assert expected in found and not_expected not in found
+
+
+def test_a_headline_capitalised_preposition_ends_a_name() -> None:
+    body = "Ferry Strike Ends With Deal Near Lisbon Harbour"
+    assert "Lisbon Harbour" in _texts(AnswerType.PLACE, body)
+    assert not any("Near" in text for text in _texts(AnswerType.PLACE, body))
