@@ -144,7 +144,7 @@ class AnswerFinder:
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
-        if plan.asks_subject and plan.answer_type in (*_NAMED, AnswerType.OTHER):
+        if plan.answer_type in _NAMED:
             for agent in self._agents(body, plan):
                 # a name of the wanted type inside the agent is the answer; else the agent's whole phrase
                 named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
@@ -188,6 +188,7 @@ class AnswerFinder:
                 return out  # the question names the kind of thing it wants, and the sentence has one
         if plan.copula:
             out += copula_other_side(body, own)
+        out += self._agents(body, plan)
         if plan.dangling is not None:
             # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
             stranded = (self._after_preposition(body, *plan.dangling)
@@ -205,13 +206,21 @@ class AnswerFinder:
         return out
 
     def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
-        """For "Who hosted X?", the agent of a passive in the text: "X hosted by the city's embassy"."""
-        out = []
-        for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
-            if self.analyzer.term(m.group(1)) == plan.verb:
-                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
-                if end > start:
-                    out.append(Candidate(start, end, 1.0))
+        """The doer the question asks for, in a passive of its verb in the text: for "Who hosted X?" the agent
+        ("X hosted by the city's embassy"), for "What was solidified?" the subject ("their pact was
+        solidified")."""
+        out: list[Candidate] = []
+        if plan.asks_subject:
+            for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
+                if self.analyzer.term(m.group(1)) == plan.verb:
+                    start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                    if end > start:
+                        out.append(Candidate(start, end, 1.0))
+        elif plan.asks_passive_subject:
+            for m in re.finditer(r"\b(?:is|was|are|were|been)\s+(?:[a-z]+ly\s+)?([\w’'-]+)", body):
+                subject = re.search(r"[^,;:–—]*\w[^,;:–—]*$", body[:m.start()])
+                if self.analyzer.term(m.group(1)) == plan.verb and subject:
+                    out.append(Candidate(subject.start(), subject.end(), 1.0))
         return out
 
     def _after_preposition(self, body: str, term: str | None, preposition: str) -> list[Candidate]:

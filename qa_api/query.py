@@ -94,6 +94,7 @@ _DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|b
 _AUXILIARY = r"(?:did|does|do|will|would|can|could|should|might|may|has|have|had)"
 _MAIN_VERB = re.compile(
     r"^\s*(?i:who|what|which\s+[\w-]+)\s+(?P<subject_verb>[a-z]+ed)\b"
+    r"|^\s*(?i:who|what|which\s+[\w-]+)\s+(?:is|was|are|were|has been|have been|had been)\s+(?P<passive>[a-z]+ed)\b"
     rf"|\b{_AUXILIARY}\s+[A-Z][\w’'-]*(?<![’']s)(?:\s+[A-Z][\w’'-]*(?<![’']s))*"
     r"(?:\s+(?:first|also|ever|still|later|finally|eventually|officially|publicly|recently))?"
     r"\s+(?P<verb>[a-z]+)\b")
@@ -188,6 +189,7 @@ class QueryPlan:
     names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
     verb: str | None = None  # term of the question's main verb: a sentence without it does not answer
     asks_subject: bool = False  # "Who hosted ...?": the answer is the verb's subject, or its agent after "by"
+    asks_passive_subject: bool = False  # "What was solidified ...?": the subject of "X was solidified"
     dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
 
 
@@ -235,12 +237,17 @@ class QueryReader:
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
                          is_copula_question(question), self._predicates(question, focus), self._names(question),
-                         self._verb(question), bool((m := _MAIN_VERB.search(question)) and m.group("subject_verb")),
-                         self._dangling(question))
+                         self._verb(question), self._verb_group(question, "subject_verb"),
+                         self._verb_group(question, "passive"), self._dangling(question))
+
+    @staticmethod
+    def _verb_group(question: str, group: str) -> bool:
+        m = _MAIN_VERB.search(question)
+        return bool(m and m.group(group))
 
     def _verb(self, question: str) -> str | None:
         m = _MAIN_VERB.search(question)
-        word = (m.group("subject_verb") or m.group("verb")) if m else None
+        word = (m.group("subject_verb") or m.group("passive") or m.group("verb")) if m else None
         if word is None or word in _OPEN_VERBS or re.fullmatch(r"(?:is|was|are|were|has|had|does|did)", word):
             return None
         return self.analyzer.term(word)

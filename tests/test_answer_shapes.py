@@ -65,8 +65,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),
         # a place named by a common noun, next to the question's verb
         ("Where did Ana Ribeiro arrive on an official tour?", ["the Azorean capital"]),
-        # a subject question answered by a passive's agent
+        # a subject question answered by a passive's agent, or by its subject
         ("Who checked the new ships before the first sailing?", ["the national maritime authority"]),
+        ("What is funded through a European programme?", ["the engineers' training"]),
         # the object of an infinitive after the question's verb
         ("What does the city plan to build with the operator?", ["a modern harbour"]),
     ],

@@ -200,6 +200,8 @@ def test_a_subject_question_is_told_from_an_object_one() -> None:
     reader = QueryReader(Analyzer())
     assert reader.read("Who repaired the pier?").asks_subject
     assert not reader.read("Who did Lisbon Ferries hire?").asks_subject
+    passive = reader.read("What was repaired after the storm?")
+    assert passive.asks_passive_subject and passive.verb == "repair"
 
 
 @pytest.mark.parametrize(
