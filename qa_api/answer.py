@@ -228,7 +228,7 @@ class AnswerFinder:
         ("symbols of?" -> "symbols of the city's pride" -> "the city's pride"); with no word, after any
         use of the preposition, a weaker guess."""
         out = []
-        for m in re.finditer(rf"([\w’'-]+)[”\"]?\s+{preposition}\s", body, re.IGNORECASE):
+        for m in re.finditer(rf"([\w’'-]+)[”\"]?\s+(?:\w+ly\s+|well\s+)?{preposition}\s", body, re.IGNORECASE):
             if term is None or self.analyzer.term(m.group(1)) == term:
                 start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
                 if end > start:

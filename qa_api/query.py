@@ -83,7 +83,8 @@ _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have 
 # A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
 # ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
 # names where the object sits in the text.
-_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards)"
+_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
+                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
                        r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
                        re.IGNORECASE)
 # The question's main verb, where its shape makes it plain: right after a subject question word ("Who

@@ -31,6 +31,7 @@ FERRY = "\n".join((
     "Each June the anniversary of the first sailing is honoured as Harbour Day across the islands.",
     "Costa said the route was a victory in the islands’ “long campaign” for better links.",
     "The new ships were checked by the national maritime authority before the first sailing.",
+    "The operator argued that the new fares fall well within the agreed price limits.",
 )) + "\n"
 
 ORCHARD = "\n".join((
@@ -58,6 +59,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         # a stranded preposition: the answer is its object in the text
         ("What did Rita Costa praise the ferry crews as guardians of?", ["the islands’ lifeline"]),
         ("What is the operator ready to respond with if demand rises?", ["extra sailings"]),
+        ("What did the operator argue the new fares fall within?", ["the agreed price limits"]),
         ("What is the first sailing's anniversary celebrated as on the islands?", ["Harbour Day"]),
         ("What did Costa say the route was a victory in?", ["the islands’ “long campaign”"]),
         # a focus noun's modifiers, capitalised words included

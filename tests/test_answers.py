@@ -210,6 +210,7 @@ def test_a_subject_question_is_told_from_an_object_one() -> None:
         ("What did the mayor praise the crews as symbols of?", ("symbol", "of")),
         ("What is the port ready to respond with if storms come?", ("respond", "with")),
         ("What is the port's founding celebrated as in Lisbon?", ("celebr", "as")),
+        ("What did the mayor say the fees fall within?", ("fall", "within")),
         ("What did the port buy?", None),
     ],
 )
