@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import api, auth, chat, cors, ops, problems, web
+from . import api, auth, chat, cors, ops, problems, ratelimit, web
 from .service import QAService
 from .settings import Settings
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.register_blueprint(web.bp)
     chat.register(app)
     problems.register(app)
+    ratelimit.install(app, settings.rate_limit)  # first: it also counts requests refused by auth or below
     auth.register(app, settings)
     cors.register(app, settings)
     app.before_request(_refuse_long_query_string)

@@ -1,7 +1,11 @@
 """gunicorn settings, from the same QA_API_* environment as everything else.
 
-Used as ``gunicorn -c python:qa_api.gunicorn_conf "qa_api.app:create_app()"``. The app is preloaded in the
-master, so the index is loaded (or built) once and its memory-mapped arrays are shared by every worker.
+Used as ``gunicorn -c python:qa_api.gunicorn_conf "qa_api.app:create_app()"``.
+
+The app is *not* preloaded: each worker loads the index itself, memory-mapped, so the page cache still
+holds one copy for all of them, and ``kill -HUP <master>`` (``qa-api reload``) starts new workers that load
+whatever ``index/CURRENT`` names now, then retires the old ones gracefully. ``qa-api serve`` builds the
+index before gunicorn starts, so workers only ever load it.
 """
 
 from qa_api.settings import Settings
@@ -10,12 +14,18 @@ _settings = Settings.from_env()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
-preload_app = True
+preload_app = False
+# Threads let a worker answer while another thread waits on a client; qa_api.worker also keeps slow
+# clients in the poller, not in a thread, until their request has arrived.
+worker_class = "qa_api.worker.QAWorker"
+threads = _settings.threads
+worker_connections = 1000
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Request size limits: a request line or header over these is refused by gunicorn before the app runs.
-limit_request_line = 4094
+# The request line may carry the app's 4 KiB query string (the app answers 414 as problem+json); longer
+# lines, and too many or too long headers, are refused by gunicorn (414/431, problem+json via qa_api.worker).
+limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 # No runtime control socket: it would be written under the user's home, which a container user may not have.

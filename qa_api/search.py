@@ -97,24 +97,28 @@ class Searcher:
         self.read_passage = lru_cache(maxsize=8192)(self._read_passage)
         warm_up()
 
-    def search(self, query: str, k: int, sources: Sequence[str] = ()) -> SearchResult:
-        """The ``k`` best passages for ``query``, optionally only from the named source files."""
+    def search(self, query: str, k: int, sources: Sequence[str] = (), *, rerank: bool = True) -> SearchResult:
+        """The ``k`` best passages for ``query``, optionally only from the named source files.
+
+        ``rerank`` adds the question-oriented boosts (aliases, proximity, sentence, answer type); without it the
+        ranking is plain BM25 through the pruned top-k search, for keyword queries.
+        """
         started = time.perf_counter()
         plan = self.reader.read(query)
-        depth = max(k, RERANK_DEPTH)
-        if any(concept.weight > 0 for concept in plan.concepts):
+        depth = max(k, RERANK_DEPTH) if rerank else k
+        if rerank and any(concept.weight > 0 for concept in plan.concepts):
             pool, bm25, alias, total = self._first_pass_with_aliases(plan, depth, sources)
         else:  # plain BM25: the pruned top-k search, whose cost does not grow with the corpus
             best = ranked(self.index.postings, self._ids(plan.terms), depth, self._only(sources) if sources else None)
             pool, total = best.rows.tolist(), best.total
             bm25, alias = dict(zip(pool, best.scores.tolist(), strict=True)), dict.fromkeys(pool, 0.0)
-        boosts = {row: self._rerank_boosts(plan, row) for row in pool}
+        boosts = {row: self._rerank_boosts(plan, row) if rerank else {} for row in pool}
         final = {row: bm25[row] + alias[row] + sum(boosts[row].values()) for row in pool}
         ranked_rows = sorted(pool, key=lambda row: (-final[row], row))[:k]
         query_terms = set(plan.terms)
         hits = tuple(
             Hit(passage, row, final[row], rank, self.highlights(passage.text, query_terms),
-                self._explain(plan, row, bm25[row], {"alias": alias[row], **boosts[row]}))
+                self._explain(plan, row, bm25[row], {"alias": alias[row], **boosts[row]} if rerank else {}))
             for rank, row in enumerate(ranked_rows, start=1)
             for passage in (self.index.passage(row),)
         )

@@ -38,10 +38,11 @@ class QAService:
         return cls(open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress), analyzer)
 
     def search(self, query: str, top_k: int, sources: Sequence[str] = ()) -> SearchResult:
-        return self.searcher.search(query, top_k, sources)
+        """Keyword search: plain BM25, the fast path whose cost does not grow with the corpus."""
+        return self.searcher.search(query, top_k, sources, rerank=False)
 
     def ask(self, question: str, top_k: int, sources: Sequence[str] = ()) -> AskResult:
         started = time.perf_counter()
-        result = self.searcher.search(question, top_k, sources)
+        result = self.searcher.search(question, top_k, sources, rerank=True)
         answer = self.answers.find(question, result.plan, result.hits)
         return AskResult(question, answer, result, (time.perf_counter() - started) * 1000)

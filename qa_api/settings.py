@@ -25,10 +25,13 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).", env="PORT")
     workers: int = _setting(2, "Gunicorn worker processes (2 suits a 2-core machine).")
+    threads: int = _setting(4, "Threads per gunicorn worker (requests one worker serves at once).")
     k1: float = _setting(1.5, "BM25 term-frequency saturation (k1). Same default as rank-bm25.")
     b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
     epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
+    rate_limit: str = _setting("off", "Requests allowed per client address and worker, e.g. "
+                                      "`20/second;600/minute`, or `off`.")
     key: str = _setting("", "API key: when set, every `/v1/*` request needs `Authorization: Bearer <key>`.",
                         secret=True)
     cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
@@ -56,8 +59,8 @@ class Settings:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
-        if self.workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {self.workers}")
+        if self.workers < 1 or self.threads < 1:
+            raise ConfigError(f"workers and threads must be at least 1, got {self.workers} and {self.threads}")
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
 
