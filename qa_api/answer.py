@@ -182,7 +182,8 @@ class AnswerFinder:
         own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
         if plan.focus is not None:
-            heads = [(t.start, t.end) for t in self.analyzer.tokens(body) if t.term == plan.focus.term]
+            heads = [(t.start, t.end) for t in self.analyzer.tokens(body)
+                     if t.term == plan.focus.term and not _inflected_verb(body, t, plan.focus.word)]
             out += instances(body, heads, lambda s, e: _said_in(tuple(self.analyzer.terms(body[s:e])), plan.terms))
             if out:
                 return out  # the question names the kind of thing it wants, and the sentence has one
@@ -271,6 +272,14 @@ class AnswerFinder:
 
 
 _NAMED = (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION)
+
+
+def _inflected_verb(body: str, token: Token, noun: str) -> bool:
+    """ "visited" where the question asks for a kind of "visit": the same stem used as a verb (a compound
+    such as "liquid-fueled" still describes a kind of fuel)."""
+    ending = re.search(r"(?:ed|ing)$", body[token.start:token.end].casefold())
+    compound = body[token.start - 1:token.start] == "-"
+    return ending is not None and not compound and not noun.casefold().endswith(ending.group())
 
 
 def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:

@@ -98,11 +98,12 @@ _MAIN_VERB = re.compile(
     r"|^\s*(?i:who|what|which\s+[\w-]+)\s+(?:is|was|are|were|has been|have been|had been)\s+(?P<passive>[a-z]+ed)\b"
     rf"|\b{_AUXILIARY}\s+[A-Z][\w’'-]*(?<![’']s)(?:\s+[A-Z][\w’'-]*(?<![’']s))*"
     r"(?:\s+(?:first|also|ever|still|later|finally|eventually|officially|publicly|recently))?"
-    r"\s+(?P<verb>[a-z]+)\b")
+    r"\s+(?P<verb>[a-z]+)\b"
+    rf"|\b{_AUXILIARY}\s+(?:[\w’'-]+\s+){{1,5}}?(?P<before_last>[\w’'-]+)\s+(?P<last>[a-z]+)\s*\?\s*$")
 _OPEN_VERBS = frozenset(re.findall(r"\w+", "say says said tell told think thinks believe believes claim claims "
                                              "describe describes call calls mean means consider considers feel "
                                              "feels know knows see sees view views give gives make makes take takes "
-                                             "have get gets hold holds do go goes"))
+                                             "have get gets hold holds do go goes last lasts cost costs"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -249,6 +250,9 @@ class QueryReader:
     def _verb(self, question: str) -> str | None:
         m = _MAIN_VERB.search(question)
         word = (m.group("subject_verb") or m.group("passive") or m.group("verb")) if m else None
+        before_last = m.group("before_last") if m else None
+        if m and before_last and before_last.islower() and before_last not in _NOUN_BEFORE:
+            word = m.group("last")  # "What did the port's new owner buy?": the verb ends the question
         if word is None or word in _OPEN_VERBS or re.fullmatch(r"(?:is|was|are|were|has|had|does|did)", word):
             return None
         return self.analyzer.term(word)

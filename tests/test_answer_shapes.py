@@ -64,6 +64,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("What did Costa say the route was a victory in?", ["the islands’ “long campaign”"]),
         # a focus noun's modifiers, capitalised words included
         ("What kind of engineers might be hired to maintain the ships?", ["Cape Verdean engineers"]),
+        ("What kind of tour did Ana Ribeiro arrive on?", ["official tour"]),
         ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),
         # a place named by a common noun, next to the question's verb
         ("Where did Ana Ribeiro arrive on an official tour?", ["the Azorean capital"]),
@@ -84,6 +85,7 @@ def test_answers_take_the_shape_the_question_asks_for(service: QAService, questi
     "question",
     [
         "How much did the European programme pay for the engineers' training?",
+        "Who did the smaller islands' inspectors elect?",
         "Who captained the new ferries on the Azores route?",
     ],
 )

@@ -187,7 +187,9 @@ def test_an_organisation_is_its_whole_name(body: str, expected: str) -> None:
         ("How much did Lisbon Ferries pay for the new ships?", "pay"),
         ("Who commanded the rescue boats?", "command"),
         ("Which union organised the strike?", "organis"),
-        ("When did Putin's envoy arrive?", None),  # a noun follows a possessive name
+        ("When did Putin's envoy reach the port?", None),  # a noun follows a possessive name
+        ("What did the harbour's new owner buy?", "buy"),  # the verb ends the question
+        ("When did the ferries reach the Kursk region?", None),  # a noun after a name ends it
         ("What did the mayor say about the port?", None),  # a verb of saying: articles report it with others
         ("When did Rita Costa give her speech?", None),  # a light verb: the noun carries the meaning
     ],
