@@ -51,6 +51,7 @@ class LoadReport:
     duration_s: float
     outcomes: list[Outcome] = field(default_factory=list)
     events: dict[str, float] = field(default_factory=dict)  # name -> monotonic time
+    active: int = 0  # requests sent and not yet answered, right now
 
     @property
     def errors(self) -> list[Outcome]:
@@ -87,10 +88,12 @@ def request_mix() -> list[tuple[str, str, dict[str, object]]]:
     return mix
 
 
-def run_load(url: str, rate: float, duration_s: float,
-             at: dict[float, Callable[[], str]] | None = None) -> LoadReport:
+Fault = Callable[[LoadReport], str]
+
+
+def run_load(url: str, rate: float, duration_s: float, at: dict[float, Fault] | None = None) -> LoadReport:
     """Send ``rate`` requests a second for ``duration_s``; ``at`` maps seconds into the run to a fault to
-    inject then (a callable returning the event's name, whose time is recorded)."""
+    inject then (a callable given the live report, returning the event's name, whose time is recorded)."""
     report = LoadReport(rate, duration_s)
     mix = request_mix()
     due: queue.Queue[tuple[float, int] | None] = queue.Queue()
@@ -101,8 +104,11 @@ def run_load(url: str, rate: float, duration_s: float,
         while (item := due.get()) is not None:
             scheduled, n = item
             time.sleep(max(0.0, scheduled - time.monotonic()))
+            with lock:
+                report.active += 1
             outcome = _send(session, url, mix[n % len(mix)], scheduled)
             with lock:
+                report.active -= 1
                 report.outcomes.append(outcome)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(CLIENT_THREADS)]
@@ -114,8 +120,10 @@ def run_load(url: str, rate: float, duration_s: float,
         scheduled = start + n / rate
         while faults and faults[0][0] <= n / rate:
             time.sleep(max(0.0, start + faults[0][0] - time.monotonic()))
-            moment = time.monotonic()
-            report.events[faults.pop(0)[1]()] = moment
+            fault = faults.pop(0)[1]
+            # Beside the schedule, not in it: a fault that waits for its moment must not stall the load.
+            threading.Thread(target=lambda f=fault: report.events.__setitem__(f(report), time.monotonic()),
+                             daemon=True).start()
         due.put((scheduled, n))
         time.sleep(max(0.0, scheduled - time.monotonic() - 0.05))  # stay just ahead of the schedule
     for _ in threads:
@@ -145,9 +153,15 @@ def gunicorn_workers(master_pid: int) -> list[int]:
     return sorted(int(p) for p in found.stdout.split())
 
 
-def kill_one_worker(master_pid: int) -> Callable[[], str]:
-    def kill() -> str:
-        os.kill(gunicorn_workers(master_pid)[0], signal.SIGKILL)
+def kill_one_worker(master_pid: int, wait_for_in_flight_s: float = 2.0) -> Fault:
+    """SIGKILL a worker, at a moment when requests are in flight (waiting up to ``wait_for_in_flight_s``), so
+    the run shows what a crash costs the requests it interrupts."""
+    def kill(report: LoadReport) -> str:
+        victim = gunicorn_workers(master_pid)[0]  # looked up first: pgrep takes longer than a request
+        deadline = time.monotonic() + wait_for_in_flight_s
+        while report.active == 0 and time.monotonic() < deadline:
+            time.sleep(0.0001)
+        os.kill(victim, signal.SIGKILL)
         return "worker_kill"
     return kill
 

@@ -25,8 +25,10 @@ from .spans import (
     Candidate,
     copula_other_side,
     instances,
+    is_org_name,
     name_runs,
     object_after,
+    phrase_at,
     typed_candidates,
     words,
 )
@@ -81,6 +83,12 @@ class AnswerFinder:
         return sum(1 for name in plan.names
                    if not any(all(t in terms for t in alt) for alt in (name, *aliases.get(name, ()))))
 
+    def _has_verb(self, plan: QueryPlan, terms: frozenset[str]) -> bool:
+        """Whether the sentence has the question's main verb, itself or an alias ("sent" for "send")."""
+        assert plan.verb is not None
+        return plan.verb in terms or any(all(t in terms for t in alt) for c in plan.concepts
+                                         if c.terms == (plan.verb,) for alt in c.alternatives)
+
     def _key_terms(self, plan: QueryPlan) -> frozenset[str]:
         """What the question is about besides its names: its verbs, its focus noun and titles ("president").
         A sentence that shares only names with the question ("South Korea") does not answer it."""
@@ -102,6 +110,8 @@ class AnswerFinder:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
                 coverage *= KEY_MISSING
+            if plan.verb is not None and not self._has_verb(plan, sentence.terms):
+                coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
                 if best is None or scored.score > best.score:
                     best = scored
@@ -129,11 +139,17 @@ class AnswerFinder:
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type in _NAMED:
-            candidates = [part for c in candidates for part in _split_at(c, matched)]
+            candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
         structural: list[Candidate] = []
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
+        if plan.answer_type in _NAMED:
+            for agent in self._agents(body, plan):
+                # a name of the wanted type inside the agent is the answer; else the agent's whole phrase
+                named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
+                structural = structural + (named or [agent])
+                candidates = candidates + ([] if named else [agent])
         if plan.answer_type == AnswerType.OTHER:
             structural = self._structural(plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
@@ -144,8 +160,9 @@ class AnswerFinder:
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
             terms = set(self.analyzer.terms(body[start:end]))
-            if start >= end or not terms or terms <= question_terms:
-                continue
+            if start >= end or not terms or (terms <= question_terms and (
+                    c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))):
+                continue  # the question's own words, unless put together differently ("food" + "shortages")
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
@@ -165,13 +182,20 @@ class AnswerFinder:
         own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
         if plan.focus is not None:
-            heads = [(t.start, t.end) for t in self.analyzer.tokens(body) if t.term == plan.focus.term]
-            question = set(plan.terms)
-            out += instances(body, heads, lambda s, e: set(self.analyzer.terms(body[s:e])) <= question)
+            heads = [(t.start, t.end) for t in self.analyzer.tokens(body)
+                     if t.term == plan.focus.term and not _inflected_verb(body, t, plan.focus.word)]
+            out += instances(body, heads, lambda s, e: _said_in(tuple(self.analyzer.terms(body[s:e])), plan.terms))
             if out:
                 return out  # the question names the kind of thing it wants, and the sentence has one
         if plan.copula:
             out += copula_other_side(body, own)
+        out += self._agents(body, plan)
+        if plan.dangling is not None:
+            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
+            stranded = (self._after_preposition(body, *plan.dangling)
+                        or self._after_preposition(body, None, plan.dangling[1]))
+            if stranded:
+                return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
         for t in matched:
@@ -180,6 +204,36 @@ class AnswerFinder:
                 found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
                 if found is not None:
                     out.append(found)
+        return out
+
+    def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
+        """The doer the question asks for, in a passive of its verb in the text: for "Who hosted X?" the agent
+        ("X hosted by the city's embassy"), for "What was solidified?" the subject ("their pact was
+        solidified")."""
+        out: list[Candidate] = []
+        if plan.asks_subject:
+            for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
+                if self.analyzer.term(m.group(1)) == plan.verb:
+                    start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                    if end > start:
+                        out.append(Candidate(start, end, 1.0))
+        elif plan.asks_passive_subject:
+            for m in re.finditer(r"\b(?:is|was|are|were|been)\s+(?:[a-z]+ly\s+)?([\w’'-]+)", body):
+                subject = re.search(r"[^,;:–—]*\w[^,;:–—]*$", body[:m.start()])
+                if self.analyzer.term(m.group(1)) == plan.verb and subject:
+                    out.append(Candidate(subject.start(), subject.end(), 1.0))
+        return out
+
+    def _after_preposition(self, body: str, term: str | None, preposition: str) -> list[Candidate]:
+        """The object of the question's stranded preposition, where the word before it meets it in the text
+        ("symbols of?" -> "symbols of the city's pride" -> "the city's pride"); with no word, after any
+        use of the preposition, a weaker guess."""
+        out = []
+        for m in re.finditer(rf"([\w’'-]+)[”\"]?\s+(?:\w+ly\s+|well\s+)?{preposition}\s", body, re.IGNORECASE):
+            if term is None or self.analyzer.term(m.group(1)) == term:
+                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                if end > start:
+                    out.append(Candidate(start, end, 1.0 if term else 0.8))
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
@@ -220,6 +274,20 @@ class AnswerFinder:
 _NAMED = (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION)
 
 
+def _inflected_verb(body: str, token: Token, noun: str) -> bool:
+    """ "visited" where the question asks for a kind of "visit": the same stem used as a verb (a compound
+    such as "liquid-fueled" still describes a kind of fuel)."""
+    ending = re.search(r"(?:ed|ing)$", body[token.start:token.end].casefold())
+    compound = body[token.start - 1:token.start] == "-"
+    return ending is not None and not compound and not noun.casefold().endswith(ending.group())
+
+
+def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:
+    """Whether ``terms`` occur together, in this order, in the question."""
+    n = len(terms)
+    return any(question[i:i + n] == terms for i in range(len(question) - n + 1))
+
+
 def _describes(body: str, token: Token, start: int) -> bool:
     """Whether ``token`` is part of the titles and capitalised words right before a name at ``start``."""
     between = body[token.end:start].split()
@@ -236,30 +304,38 @@ def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def _split_at(c: Candidate, matched: Sequence[Token]) -> list[Candidate]:
-    """A name cut where the question's own words sit in it (a headline capitalises every word)."""
+def _split_at(body: str, c: Candidate, matched: Sequence[Token], answer_type: AnswerType) -> list[Candidate]:
+    """A name cut where the question's own words sit in it (a headline capitalises every word); an
+    organisation's whole name is kept too, since the question may name part of it ("Which news agency")."""
     parts, cursor = [], c.start
+    if answer_type == AnswerType.ORGANIZATION and is_org_name(body[c.start:c.end]):
+        parts.append(c)
     for t in matched:
         if c.start <= t.start < c.end:
             parts.append(Candidate(cursor, t.start, c.quality))
             cursor = t.end
     parts.append(Candidate(cursor, c.end, c.quality))
-    return [p for p in parts if p.end > p.start]
+    return list(dict.fromkeys(p for p in parts if p.end > p.start))
+
+
+# Words that open a clause or only link one: never the edge of a noun phrase ("force if", "said in English").
+_LINKS = (r"the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|has|have|it|its|their|his|"
+          r"her|should|would|could|will|with|by|for|in|on|at|if|when|whether|while|because|although|though|"
+          r"unless|than|so|said|says|told")
 
 
 def _trim(body: str, start: int, end: int) -> tuple[int, int]:
     """The span without surrounding space, punctuation, or function words at its edges."""
-    edge = re.compile(r"(?:[^\w$]|(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|"
-                      r"had|has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at)\b)+",
-                      re.IGNORECASE)
+    edge = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
     while start < end:
         m = edge.match(body, start, end)
         if not m or m.end() == start:
             break
         start = m.end()
-    tail = re.compile(r"(?:[^\w%]|\b(?:the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|"
-                      r"has|have|it|its|their|his|her|should|would|could|will|with|by|for|in|on|at))+$", re.I)
+    tail = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
     m = tail.search(body, start, end)
     if m and m.start() > start:
         end = m.start()
+    if body.count("“", start, end) > body.count("”", start, end) and body.startswith("”", end):
+        end += 1  # a quotation inside the span stays closed
     return start, end

@@ -80,6 +80,30 @@ _NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _NOUN_BEFORE = frozenset(re.findall(r"\w+", "the a an its his her their this that these those of for in on at to "
                                              "from with by about what which"))
 _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have had will would could can"))
+# A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
+# ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
+# names where the object sits in the text.
+_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
+                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
+                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
+                       re.IGNORECASE)
+# The question's main verb, where its shape makes it plain: right after a subject question word ("Who
+# commanded ..."), or after an auxiliary and a named subject ("How much did North Korea pay ..."; not after
+# "Putin's", which a noun follows).
+# Verbs of saying and thinking are left out (an article reports the same thing with other ones), and light
+# verbs whose noun carries the meaning ("give a speech", "hold talks").
+_AUXILIARY = r"(?:did|does|do|will|would|can|could|should|might|may|has|have|had)"
+_MAIN_VERB = re.compile(
+    r"^\s*(?i:who|what|which\s+[\w-]+)\s+(?P<subject_verb>[a-z]+ed)\b"
+    r"|^\s*(?i:who|what|which\s+[\w-]+)\s+(?:is|was|are|were|has been|have been|had been)\s+(?P<passive>[a-z]+ed)\b"
+    rf"|\b{_AUXILIARY}\s+[A-Z][\w’'-]*(?<![’']s)(?:\s+[A-Z][\w’'-]*(?<![’']s))*"
+    r"(?:\s+(?:first|also|ever|still|later|finally|eventually|officially|publicly|recently))?"
+    r"\s+(?P<verb>[a-z]+)\b"
+    rf"|\b{_AUXILIARY}\s+(?:[\w’'-]+\s+){{1,5}}?(?P<before_last>[\w’'-]+)\s+(?P<last>[a-z]+)\s*\?\s*$")
+_OPEN_VERBS = frozenset(re.findall(r"\w+", "say says said tell told think thinks believe believes claim claims "
+                                             "describe describes call calls mean means consider considers feel "
+                                             "feels know knows see sees view views give gives make makes take takes "
+                                             "have get gets hold holds do go goes last lasts cost costs"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -165,6 +189,10 @@ class QueryPlan:
     copula: bool = False  # "What is X's official name?": the answer is the other side of "is"
     predicates: frozenset[str] = frozenset()  # terms of words used as verbs: their object may be the answer
     names: tuple[tuple[str, ...], ...] = ()  # terms of each capitalised name in the question ("South Korea")
+    verb: str | None = None  # term of the question's main verb: a sentence without it does not answer
+    asks_subject: bool = False  # "Who hosted ...?": the answer is the verb's subject, or its agent after "by"
+    asks_passive_subject: bool = False  # "What was solidified ...?": the subject of "X was solidified"
+    dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
 
 
 class AliasTable:
@@ -210,7 +238,29 @@ class QueryReader:
         terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
         focus = self._focus(question)
         return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
-                         is_copula_question(question), self._predicates(question, focus), self._names(question))
+                         is_copula_question(question), self._predicates(question, focus), self._names(question),
+                         self._verb(question), self._verb_group(question, "subject_verb"),
+                         self._verb_group(question, "passive"), self._dangling(question))
+
+    @staticmethod
+    def _verb_group(question: str, group: str) -> bool:
+        m = _MAIN_VERB.search(question)
+        return bool(m and m.group(group))
+
+    def _verb(self, question: str) -> str | None:
+        m = _MAIN_VERB.search(question)
+        word = (m.group("subject_verb") or m.group("passive") or m.group("verb")) if m else None
+        before_last = m.group("before_last") if m else None
+        if m and before_last and before_last.islower() and before_last not in _NOUN_BEFORE:
+            word = m.group("last")  # "What did the port's new owner buy?": the verb ends the question
+        if word is None or word in _OPEN_VERBS or re.fullmatch(r"(?:is|was|are|were|has|had|does|did)", word):
+            return None
+        return self.analyzer.term(word)
+
+    def _dangling(self, question: str) -> tuple[str, str] | None:
+        m = _DANGLING.search(question)
+        term = self.analyzer.term(m.group(1)) if m else None
+        return (term, m.group(2).casefold()) if m and term else None
 
     def _names(self, question: str) -> tuple[tuple[str, ...], ...]:
         first = re.match(r"\s*[\w’'-]+", question)  # the question word is capitalised too
@@ -220,14 +270,16 @@ class QueryReader:
     def _predicates(self, question: str, focus: Focus | None) -> frozenset[str]:
         """Terms of lowercase words not introduced by a determiner or preposition: likely verbs
         ("offering", "oblige"), whose object in the text is where an open answer sits."""
-        out = set()
-        previous = ""
+        out: set[str] = set()
+        previous = before_to = ""
         for m in re.finditer(r"[\w’'-]+", question):
             word = m.group()
             term = self.analyzer.term(word)
+            infinitive = previous == "to" and before_to in out  # "want to build": both are verbs
             if (term and word[:1].islower() and (focus is None or term != focus.term)
-                    and (previous not in _NOUN_BEFORE or word.endswith("ing"))):
+                    and (previous not in _NOUN_BEFORE or word.endswith("ing") or infinitive)):
                 out.add(term)
+            before_to = self.analyzer.term(previous) or ""
             previous = word.casefold()
         return frozenset(out)
     def _focus(self, question: str) -> Focus | None:

@@ -69,13 +69,17 @@ corporation news union organization organisation army navy force forces house as
 court institute association group times post press service
 """)
 _PLACE_WORDS = _words("""
-embassy city province region state county capital island peninsula border coast valley river mountain
+embassy city province region state county capital island peninsula border coast valley river mountain town
+village port harbour district
 """)
 _NOT_A_NAME = _words("""
 the a an in on at of to for by with and or but as it its this that these those there their his her he she they
 we only although though during after before while when where which who what why how however earlier later also
 some many more most such speaking images reports
 """)
+
+
+_BREAKS_ORG = _NOT_A_NAME - _words("the of for")
 
 
 def sentence_spans(text: str) -> list[Span]:
@@ -106,28 +110,54 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
         called = [Candidate(m.start(1), m.end(1), 1.0) for m in _CALLED.finditer(body) if m.group(1).strip()]
         return called + [Candidate(m.start(1), m.end(1), 0.9) for m in _QUOTED.finditer(body)]
     if answer_type == AnswerType.REASON:
-        return [Candidate(m.start(), m.end(), 1.0) for m in _REASON.finditer(body)]
+        return [Candidate(m.start(), _first_purpose(body, m.start(), m.end()), 1.0)
+                for m in _REASON.finditer(body)]
     if answer_type == AnswerType.PERSON:
         return persons(body, kind_of)
-    if answer_type in (AnswerType.PLACE, AnswerType.ORGANIZATION):
-        return names_of_kind(body, kind_of, "place" if answer_type == AnswerType.PLACE else "org")
+    if answer_type == AnswerType.PLACE:
+        return names_of_kind(body, kind_of, "place") + place_phrases(body)
+    if answer_type == AnswerType.ORGANIZATION:
+        return names_of_kind(body, kind_of, "org")
     return []
+
+
+def _first_purpose(body: str, start: int, end: int) -> int:
+    """Where a reason ends when a second purpose follows it ("to skirt sanctions to secure weapons"): the
+    first is the answer, the next says what that one is for."""
+    words = re.match(r"\S+(?:\s+\S+){2}", body[start:end])  # the clause's own opening and some words
+    if words is None:
+        return end
+    after = start + words.end()
+    second = re.search(r"\s+to\s+(?!(?:the|a|an|its|their|his|her|this|that|be)\b)[a-z]", body[after:end])
+    return after + second.start() if second else end
+
+
+# A capitalised preposition inside a run is a headline's casing, not part of a name: "... Damage In
+# Belgorod Region Near Ukraine Border" holds three names.
+_HEADLINE_BREAK = re.compile(r"\s+(?:In|On|At|To|From|With|Near|Amid|As|For|Over|After|Before|Against|Into|"
+                             r"Despite|Across|By)\s+")
 
 
 def name_runs(body: str) -> list[Span]:
     """Runs of capitalised words, without the ordinary words that start a sentence."""
     runs = []
     for m in _CAPITAL_RUN.finditer(body):
-        start, end = m.start(), m.end()
-        while start < end:
-            word = re.match(r"[\w’'.-]+", body[start:end])
-            if word is None or word.group().casefold() not in _NOT_A_NAME:
-                break
-            start = _skip_space(body, start + word.end(), end)
-        end = start + len(body[start:end].rstrip(".’'-"))
-        if start < end:
-            runs.append((start, end))
+        cursor = m.start()
+        for brk in [*_HEADLINE_BREAK.finditer(body, m.start(), m.end()), None]:
+            start, end = _without_opening_words(body, cursor, brk.start() if brk else m.end())
+            if start < end:
+                runs.append((start, end))
+            cursor = brk.end() if brk else m.end()
     return runs
+
+
+def _without_opening_words(body: str, start: int, end: int) -> Span:
+    while start < end:
+        word = re.match(r"[\w’'.-]+", body[start:end])
+        if word is None or word.group().casefold() not in _NOT_A_NAME:
+            break
+        start = _skip_space(body, start + word.end(), end)
+    return start, start + len(body[start:end].rstrip(".’'-"))
 
 
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
@@ -151,15 +181,61 @@ def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     return out
 
 
+# "UN security council", "the state news agency": lowercase words up to an organisation's head noun.
+ORG_HEADS = _words("""
+agency party council committee commission ministry department court union bank assembly office army navy
+parliament government authority board
+""")
+_ORG_TAIL = re.compile(r"(?:\s+(?!(?:of|the|and|or|to|in|on|at|by|for|with|as|was|is|has|had)\b)"
+                       r"[a-z][\w-]*(?<!ed)){0,2}?\s+(?:" + "|".join(sorted(ORG_HEADS)) + r")\b")
+
+
+def org_names(body: str, runs: list[Span]) -> list[Span]:
+    """Capitalised runs cut into whole names of organisations: a piece of a run between ordinary words
+    ("... Shoigu and Chinese Communist Party Politburo"), cut after its last head noun ("Chinese Communist
+    Party"), or carried on to a lowercase head ("UN security council")."""
+    out = []
+    for start, end in runs:
+        cursor = start
+        for word in [*re.finditer(r"[\w’'.-]+", body[start:end]), None]:
+            if word is not None and word.group().casefold() not in _BREAKS_ORG:
+                continue
+            piece_end = start + word.start() if word is not None else end
+            out += _org_piece(body, cursor, len(body[:piece_end].rstrip()))
+            cursor = _skip_space(body, start + word.end(), end) if word is not None else end
+    return [(s, e) for s, e in out if e > s]
+
+
+def _org_piece(body: str, start: int, end: int) -> list[Span]:
+    tail = _ORG_TAIL.match(body, end)
+    if tail:
+        return [(start, tail.end())]
+    heads = [start + w.end() for w in re.finditer(r"[\w’'.-]+", body[start:end])
+             if w.group().casefold().strip(".") in _ORG_WORDS | ORG_HEADS]
+    if heads and heads[-1] < end:
+        return [(start, heads[-1]), (_skip_space(body, heads[-1], end), end)]
+    return [(start, end)]
+
+
+def is_org_name(name: str) -> bool:
+    """Whether a name ends in an organisation's head noun ("Korean Central News Agency")."""
+    words = name.split()
+    return bool(words) and words[-1].casefold().strip(".") in _ORG_WORDS | ORG_HEADS
+
+
 def names_of_kind(body: str, kind_of: Callable[[str], str | None], kind: str) -> list[Candidate]:
     out = []
-    for start, end in name_runs(body):
+    runs = name_runs(body)
+    if kind == "org":
+        runs = org_names(body, runs)
+    for start, end in runs:
         name = body[start:end]
         tokens = [t.casefold().strip(".") for t in name.split()]
         known = kind_of(name)
         before = body[max(0, start - 4):start].strip().casefold()
         if kind == "org":
-            cue = any(t in _ORG_WORDS for t in tokens) or bool(re.fullmatch(r"[A-Z]{2,}", name)) or known == "org"
+            cue = (any(t in _ORG_WORDS | ORG_HEADS for t in tokens) or bool(re.fullmatch(r"[A-Z]{2,}", name))
+                   or known == "org")
         else:
             cue = (before in ("in", "at", "to", "from") or any(t in _PLACE_WORDS for t in tokens)
                    or any(kind_of(w) == "place" for w in name.split()) or known == "place")
@@ -169,6 +245,28 @@ def names_of_kind(body: str, kind_of: Callable[[str], str | None], kind: str) ->
         if _is_modifier(body, start, end):
             quality *= 0.5  # "the Russian annexations": a demonym, not a place
         out.append(Candidate(start, end, quality))
+    return out
+
+
+# Where a place is named without a name: the object of a verb of motion, or of a preposition of place when
+# it ends in a noun for a place ("arrived in the northern port city", "visited the capital").
+_TO_A_PLACE = re.compile(r"\b(?:(?P<verb>visit(?:s|ed|ing)?|(?:arriv(?:e|es|ed|ing)|land(?:s|ed|ing)?)\s+(?:in|at)"
+                         r"|(?:travel(?:s|led|ed|ling|ing)?|went|goes|going|flew|fl(?:y|ies|ying)|return(?:s|ed|ing)?"
+                         r"|headed|moved)\s+to)|in|at|to|near|inside)\s+", re.IGNORECASE)
+
+
+def place_phrases(body: str) -> list[Candidate]:
+    """Common-noun places: "the North Korean capital" after "visited", "a border town" after "in"."""
+    out = []
+    for m in _TO_A_PLACE.finditer(body):
+        start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+        words = [w.casefold() for w in re.findall(r"[\w’'-]+", body[start:end])]
+        if not words or len(words) > 6 or _DATE.match(body, start):
+            continue
+        if words[-1] in _PLACE_WORDS:
+            out.append(Candidate(start, end, 1.0))
+        elif m.group("verb") and not body[start:start + 1].isupper():
+            out.append(Candidate(start, end, 0.7))
     return out
 
 
@@ -201,14 +299,17 @@ def _skip_space(body: str, i: int, end: int) -> int:
 
 # Where a noun phrase ends: clause punctuation, a dash, or a word that starts a new clause.
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”–—!?]|\.(?=\s|$)|\s-\s|\b(?:although|though|while|but|which|who|whose|that|"
-                          r"because|amid|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
+                          r"because|amid|despite|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
 _PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|of|about|into|during|against|over|under|since|as|"
-                          r"without|between|through|across|alongside)\b", re.IGNORECASE)
+                          r"without|between|through|across|alongside|near|inside|outside)\b", re.IGNORECASE)
 _LIST_CUE = re.compile(r"\b(?:such as|including|in particular|namely|especially|notably)\s+", re.IGNORECASE)
 _APPOSITIVE = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*),\s+(?:a|an|the|its|their)\s+(?:[\w’'-]+\s+){0,3}$")
 _COPULA_WORD = re.compile(r"\b(?:is|are|was|were)\b")
 _OPENING = re.compile(r"(?:\s|[\"“‘'])*")
 _VERB_BEFORE = _words("to will would can could may might must should and not also he she it they who that")
+
+
+_QUOTATION = re.compile(r"\s*“[^”]{1,80}”")
 
 
 def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
@@ -219,13 +320,16 @@ def phrase_at(body: str, start: int, *, stop_at_prepositions: bool) -> Span:
     if stop_at_prepositions:
         prep = _PREPOSITION.search(body, start, end)
         end = prep.start() if prep else end
+    quoted = _QUOTATION.match(body, end)
+    if quoted and re.search(r"[\w’']$", body[start:end].rstrip()):
+        end = quoted.end()  # "his regime’s “full support”": a quotation inside a noun phrase
     return start, start + len(body[start:end].rstrip())
 
 
 def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -> list[Candidate]:
     """Phrases that name instances of a noun found at ``heads``: "weapons ..., in particular X and Y",
     "X, a solid-fuel ICBM", "Soviet soldiers", "liquid-fueled", "the anniversary of X".
-    ``known`` tells whether a span holds only the question's own words (not an answer)."""
+    ``known`` tells whether a span only repeats the question's own words, in its order (not an answer)."""
     out: list[Candidate] = []
     for hs, he in heads:
         cue = _LIST_CUE.search(body, he, min(len(body), he + 80))
@@ -235,14 +339,29 @@ def instances(body: str, heads: list[Span], known: Callable[[int, int], bool]) -
         if appositive:
             out.append(Candidate(appositive.start(1), appositive.end(1), 1.0))
         modifier = re.search(r"([\w’'-]+)[\s-]$", body[:hs])
-        if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(*modifier.span(1)):
+        if modifier and modifier.group(1).casefold() not in _NOT_A_NAME and not known(modifier.start(1), he):
             # "the Hwasong-17, a liquid-fueled ICBM": the description belongs to the name before it
             described = _APPOSITIVE.search(body[:modifier.start(1)])
             quality = 1.0 if described and known(*described.span(1)) else 0.8
-            out.append(Candidate(modifier.start(1), he, quality))
+            out.append(Candidate(_names_before(body, modifier.start(1)), he, quality))
         if body.startswith(" of ", he):
             out.append(Candidate(hs, phrase_at(body, he + 4, stop_at_prepositions=False)[1], 0.7))
     return out
+
+
+def _names_before(body: str, start: int) -> int:
+    """Where a modifier's noun phrase begins: over capitalised words ("North Korean" before "workers"), and
+    over lowercase ones only up to a determiner or preposition that opens the phrase ("of security council
+    sanctions"; not "sent council sanctions", where the word may be a verb)."""
+    while m := re.search(r"([A-Z][\w’'-]*)\s+$", body[:start]):
+        if m.group(1).casefold() in _NOT_A_NAME or m.group(1).casefold() in TITLES:
+            break
+        start = m.start(1)
+    opened = re.search(r"(?:^|[,;:(“]|\b(?:the|a|an|of|for|in|on|at|to|with|by|from|its|their|his|her|our)\s)"
+                       r"([a-z][\w’'-]*\s+)$", body[:start])
+    if opened and not any(w in _NOT_A_NAME for w in opened.group(1).split()):
+        start = opened.start(1)
+    return start
 
 
 def copula_other_side(body: str, matched: list[Span]) -> list[Candidate]:

@@ -70,6 +70,9 @@ def _texts(answer_type: AnswerType, body: str) -> list[str]:
         (AnswerType.QUOTE, "The mayor called the plan “a lifeline for the islands”.", "a lifeline for the islands"),
         (AnswerType.QUOTE, "Residents described it as overdue and costly.", "overdue"),
         (AnswerType.REASON, "The route closed because the pier was unsafe.", "because the pier was unsafe"),
+        (AnswerType.REASON, "Fees rose in a bid to cover repairs to keep the ferries running.", "to cover repairs"),
+        (AnswerType.REASON, "The line closed in order to move the pier to the other bank.",
+         "in order to move the pier to the other bank"),
     ],
 )
 def test_typed_spans_are_found_in_sentences(answer_type: AnswerType, body: str, expected: str) -> None:
@@ -151,6 +154,7 @@ def test_a_definition_is_read_across_the_copula() -> None:
         ("The law passed and commits the city to building shelters should floods come.", "commits", ["city"],
          "building shelters"),
         ("The mayor vowed to “rebuild the pier” within a year.", "vowed", [], "rebuild the pier"),
+        ("The mayor pledged the city’s “full backing” to the crews.", "pledged", [], "the city’s “full backing”"),
     ],
 )
 def test_the_object_of_the_questions_verb(body: str, verb: str, matched: list[str], expected: str) -> None:
@@ -163,3 +167,96 @@ def test_the_object_of_the_questions_verb(body: str, verb: str, matched: list[st
 def test_a_noun_is_not_read_as_a_verb() -> None:
     body = "The harbour's ferries carry cars."
     assert object_after(body, (body.index("ferries"), body.index("ferries") + 7), []) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Envoy Marta Reis and Portuguese Socialist Party leaders met on Monday.", "Portuguese Socialist Party"),
+        ("The fines were imposed by the EU competition commission last spring.", "EU competition commission"),
+        ("Harbour Fees Rise With Lisbon Port Authority Approval", "Lisbon Port Authority"),
+    ],
+)
+def test_an_organisation_is_its_whole_name(body: str, expected: str) -> None:
+    assert expected in _texts(AnswerType.ORGANIZATION, body)
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("How much did Lisbon Ferries pay for the new ships?", "pay"),
+        ("Who commanded the rescue boats?", "command"),
+        ("Which union organised the strike?", "organis"),
+        ("When did Putin's envoy reach the port?", None),  # a noun follows a possessive name
+        ("What did the harbour's new owner buy?", "buy"),  # the verb ends the question
+        ("When did the ferries reach the Kursk region?", None),  # a noun after a name ends it
+        ("What did the mayor say about the port?", None),  # a verb of saying: articles report it with others
+        ("When did Rita Costa give her speech?", None),  # a light verb: the noun carries the meaning
+    ],
+)
+def test_the_main_verb_of_a_question(question: str, verb: str | None) -> None:
+    assert QueryReader(Analyzer()).read(question).verb == verb
+
+
+def test_a_subject_question_is_told_from_an_object_one() -> None:
+    reader = QueryReader(Analyzer())
+    assert reader.read("Who repaired the pier?").asks_subject
+    assert not reader.read("Who did Lisbon Ferries hire?").asks_subject
+    passive = reader.read("What was repaired after the storm?")
+    assert passive.asks_passive_subject and passive.verb == "repair"
+
+
+@pytest.mark.parametrize(
+    ("question", "dangling"),
+    [
+        ("What did the mayor praise the crews as symbols of?", ("symbol", "of")),
+        ("What is the port ready to respond with if storms come?", ("respond", "with")),
+        ("What is the port's founding celebrated as in Lisbon?", ("celebr", "as")),
+        ("What did the mayor say the fees fall within?", ("fall", "within")),
+        ("What did the port buy?", None),
+    ],
+)
+def test_a_stranded_preposition_is_read(question: str, dangling: tuple[str, str] | None) -> None:
+    assert QueryReader(Analyzer()).read(question).dangling == dangling
+
+
+def test_a_verb_after_to_is_a_predicate_when_a_verb_precedes() -> None:
+    plan = QueryReader(Analyzer()).read("What does the council want to build with the port?")
+    assert {"want", "build"} <= plan.predicates
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The minister visited the Portuguese capital, arriving late.", "the Portuguese capital"),
+        ("Talks were held in a small border town near the coast.", "a small border town"),
+    ],
+)
+def test_places_named_by_common_nouns(body: str, expected: str) -> None:
+    assert expected in _texts(AnswerType.PLACE, body)
+
+
+def test_a_preposition_of_place_needs_a_noun_for_a_place() -> None:
+    assert _texts(AnswerType.PLACE, "The ferry sailed in bad weather.") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "not_expected"),
+    [
+        ("Inspectors cited reports of diesel engine faults on two ships.", "diesel engine faults", None),
+        ("Crews from North Korean shipyards repaired the faults.", "North Korean shipyards", None),
+        ("Last week the yard sent engine parts to the port.", "engine parts", "sent engine parts"),
+    ],
+)
+def test_a_focus_nouns_modifiers_are_its_noun_phrase(body: str, expected: str, not_expected: str | None) -> None:
+    analyzer = Analyzer()
+    head = expected.split()[-1]
+    heads = [(t.start, t.end) for t in analyzer.tokens(body) if t.term == analyzer.term(head)]
+    found = _spans_of(body, instances(body, heads, lambda s, e: False))
+    assert expected in found and not_expected not in found
+
+
+def test_a_headline_capitalised_preposition_ends_a_name() -> None:
+    body = "Ferry Strike Ends With Deal Near Lisbon Harbour"
+    assert "Lisbon Harbour" in _texts(AnswerType.PLACE, body)
+    assert not any("Near" in text for text in _texts(AnswerType.PLACE, body))

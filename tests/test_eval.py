@@ -25,9 +25,19 @@ def test_holdout_set_stays_close_to_dev(service: QAService) -> None:
     assert report["recall@1"] >= 0.80
     assert report["recall@5"] >= 0.95
     assert report["mrr@10"] >= 0.85
-    assert report["answer_accuracy"] >= 0.70
+    assert report["answer_accuracy"] >= 0.85
     assert report["unanswerable_null"] == report["unanswerable"]
     assert report["answerable_null"] <= report["answerable"] / 10
+
+
+def test_second_holdout_set_keeps_its_answer_rules(service: QAService) -> None:
+    """Written after tuning and then used to find general failure classes: a floor so they stay fixed."""
+    report = evaluate(service, read_questions(ROOT / "eval" / "holdout2.jsonl")).as_dict()
+    assert report["recall@1"] >= 0.92
+    assert report["mrr@10"] >= 0.92
+    assert report["answer_accuracy"] >= 0.92
+    assert report["unanswerable_null"] == report["unanswerable"]
+    assert report["answerable_null"] <= 1  # the byline question: page furniture is not indexed
 
 
 @pytest.mark.parametrize(

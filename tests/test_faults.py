@@ -72,6 +72,7 @@ def test_a_worker_killed_under_load_is_replaced_and_loses_only_its_requests(own_
     load = run_load(own_server.url, RATE, SHORT_RUN_S, {SHORT_RUN_S / 3: kill_one_worker(master)})
     report("worker kill", load)
     in_flight = load.in_flight_at(load.events["worker_kill"])
+    assert in_flight >= 1  # the kill interrupted real work, so the bound below is tested, not vacuous
     assert len(load.errors) <= in_flight, (len(load.errors), in_flight)
     after_kill = [o for o in load.outcomes if o.scheduled > load.events["worker_kill"] + 1]
     assert after_kill and all(o.ok for o in after_kill)
@@ -88,7 +89,7 @@ def test_hup_reloads_a_rebuilt_index_under_load_without_a_failed_request(own_ser
     assert rebuilt.returncode == 0, rebuilt.stderr
     old_workers = gunicorn_workers(own_server.process.pid)
 
-    def reload() -> str:
+    def reload(_: LoadReport) -> str:
         os.kill(own_server.process.pid, signal.SIGHUP)
         return "reload"
 

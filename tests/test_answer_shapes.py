@@ -1,0 +1,93 @@
+"""Answer extraction end to end on articles written for these tests: each question has a shape (a stranded
+preposition, a focus noun with modifiers, a place without a name ...) that the rules must read in general."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_api.evaluate import answer_matches
+from qa_api.service import QAService
+from qa_api.settings import Settings
+
+FERRY = "\n".join((
+    "Azores Ferry Route Approved After Long Talks",
+    "The Lisbon port authority approved a new ferry route to the Azores on Tuesday, after months of talks"
+    " with Portuguese Socialist Party deputies.",
+    "Fines on two older operators were imposed by the EU maritime safety agency last year, after repeated"
+    " engine failures.",
+    "Mayor Rita Costa praised the ferry crews as guardians of the islands’ lifeline during a ceremony at "
+    "the pier.",
+    "The operator said it is ready to respond with extra sailings if demand keeps rising through the "
+    "summer.",
+    "Officials raised the prospect of Cape Verdean engineers being hired to maintain the new ships.",
+    "Inspectors at the harbour warned of reports of fuel shortages on the smaller islands this winter.",
+    "Transport Minister Ana Ribeiro visited the Azorean capital, arriving on an official tour that marked"
+    " the route's launch.",
+    "Costa said the city would work with the operator in their joint plan to build “a modern harbour” by "
+    "2030.",
+    "The engineers' training is funded through a European programme for island transport.",
+    "Each June the anniversary of the first sailing is honoured as Harbour Day across the islands.",
+    "Costa said the route was a victory in the islands’ “long campaign” for better links.",
+    "The new ships were checked by the national maritime authority before the first sailing.",
+    "The operator argued that the new fares fall well within the agreed price limits.",
+)) + "\n"
+
+ORCHARD = "\n".join((
+    "Apple Growers Count Losses After Late Frost",
+    "A late frost in April damaged orchards across the northern valleys, growers said on Friday.",
+    "The regional farmers union estimated that a third of the apple harvest had been lost.",
+    "Several cooperatives asked the agriculture ministry for emergency loans to cover the losses.",
+)) + "\n"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
+    corpus = tmp_path_factory.mktemp("articles")
+    (corpus / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    (corpus / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
+
+
+@pytest.mark.parametrize(
+    ("question", "accepted"),
+    [
+        # an organisation is its whole name, even when the question names part of it
+        ("Which Portuguese party were the deputies in the ferry talks from?", ["Portuguese Socialist Party"]),
+        ("Which agency imposed the fines on the older operators?", ["EU maritime safety agency"]),
+        # a stranded preposition: the answer is its object in the text
+        ("What did Rita Costa praise the ferry crews as guardians of?", ["the islands’ lifeline"]),
+        ("What is the operator ready to respond with if demand rises?", ["extra sailings"]),
+        ("What did the operator argue the new fares fall within?", ["the agreed price limits"]),
+        ("What is the first sailing's anniversary celebrated as on the islands?", ["Harbour Day"]),
+        ("What did Costa say the route was a victory in?", ["the islands’ “long campaign”"]),
+        # a focus noun's modifiers, capitalised words included
+        ("What kind of engineers might be hired to maintain the ships?", ["Cape Verdean engineers"]),
+        ("What kind of tour did Ana Ribeiro arrive on?", ["official tour"]),
+        ("Which shortages did inspectors report on the islands that buy fuel by ship?", ["fuel shortages"]),
+        # a place named by a common noun, next to the question's verb
+        ("Where did Ana Ribeiro arrive on an official tour?", ["the Azorean capital"]),
+        # a subject question answered by a passive's agent, or by its subject
+        ("Who checked the new ships before the first sailing?", ["the national maritime authority"]),
+        ("What is funded through a European programme?", ["the engineers' training"]),
+        # the object of an infinitive after the question's verb
+        ("What does the city plan to build with the operator?", ["a modern harbour"]),
+    ],
+)
+def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,
+                                                      accepted: list[str]) -> None:
+    answer = service.ask(question, 5).answer
+    assert answer is not None and answer_matches(answer.text, accepted), answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did the European programme pay for the engineers' training?",
+        "Who did the smaller islands' inspectors elect?",
+        "Who captained the new ferries on the Azores route?",
+    ],
+)
+def test_no_answer_when_the_text_lacks_the_questions_verb(service: QAService, question: str) -> None:
+    assert service.ask(question, 5).answer is None
