@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import EXAMPLE_QUESTION, ROOT, SEEDS, ContractClient
 
 MODEL = "qa-api"
+NO_QUESTION = "There is no question to answer: no user message has any text."
 
 
 def ask(client: ContractClient, *turns: str, **extra: Any) -> dict[str, Any]:
@@ -132,10 +133,9 @@ def test_a_streamed_reply_is_server_sent_chunks_that_add_up_to_the_plain_reply(c
 @pytest.mark.parametrize(
     ("messages", "says"),
     [
-        ([{"role": "system", "content": "Answer briefly."}], "There is no question to answer"),
-        ([{"role": "assistant", "content": "hi"}, {"role": "user", "content": "   "}], "There is no question to answer"),
-        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
-         "There is no question to answer"),
+        ([{"role": "system", "content": "Answer briefly."}], NO_QUESTION),
+        ([{"role": "assistant", "content": "hi"}, {"role": "user", "content": "   "}], NO_QUESTION),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], NO_QUESTION),
         ([{"role": "user", "content": "Who? " * 201}], "The question is too long to search (1004 characters)"),
     ],
 )
