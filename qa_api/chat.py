@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .api import parse_json, service
 from .chat_models import ChatRequest, OpenAIError
-from .conversation import Reply, compose_reply, count_tokens, resolve_question
+from .conversation import Reply, compose_reply, count_tokens, notice, resolve_question
 from .errors import UnknownSourceError
 from .problems import PROBLEM_JSON
 
@@ -65,13 +65,8 @@ def get_model(model: str) -> Response:
 def chat_completions() -> Response:
     body = _parse()
     _require_model(body.model)
-    user_turns = body.user_turns()
-    question = resolve_question(user_turns, service().analyzer)
-    try:
-        result = service().ask(question, body.top_k, body.sources)
-    except UnknownSourceError as exc:
-        raise ChatError(400, str(exc), "sources", "invalid_value") from None
-    reply = compose_reply(result)
+    _require_sources(body.sources)
+    reply = notice(body.user_turns()) or _answer(body)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     usage = _usage(body.prompt_text(), reply.text)
     if body.stream:
@@ -85,6 +80,11 @@ def chat_completions() -> Response:
                      "logprobs": None, "finish_reason": "stop"}],
         "usage": usage, "citations": _citations(reply),
     })
+
+
+def _answer(body: ChatRequest) -> Reply:
+    question = resolve_question(body.user_turns(), service().analyzer)
+    return compose_reply(service().ask(question, body.top_k, body.sources))
 
 
 def openai_error(status: int, message: str, param: str | None = None, code: str | None = None) -> Response:
@@ -133,6 +133,15 @@ def _require_model(model: str) -> None:
     if model != MODEL_ID:
         raise ChatError(404, f"The model `{model}` does not exist or you do not have access to it.", "model",
                         "model_not_found")
+
+
+def _require_sources(sources: list[str]) -> None:
+    # The OpenAI API answers a body naming a model or a file that does not exist with 404; so does this.
+    for source in sources:
+        try:
+            service().index.document_index(source)
+        except UnknownSourceError as exc:
+            raise ChatError(404, str(exc), "sources", "source_not_found") from None
 
 
 def _model() -> dict[str, Any]:

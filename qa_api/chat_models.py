@@ -1,12 +1,16 @@
-"""Pydantic models of the OpenAI-compatible chat endpoint: the request it accepts and its error body."""
+"""Pydantic models of the OpenAI-compatible chat endpoint: the request it accepts and its error body.
+
+Every model is strict: a value of another JSON type than the schema declares (``"parallel_tool_calls": 0``,
+``"include_usage": "yes"``) is refused with 400, as the OpenAI API does, rather than coerced.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from .models import MAX_QUESTION_CHARS, MAX_SOURCES, MAX_TOP_K, Source
+from .models import MAX_SOURCES, MAX_TOP_K, Source
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 32768
@@ -14,17 +18,27 @@ CHAT_TOP_K = 3  # passages cited; the answer reads the first three either way, a
 _ERROR_TYPES = {429: "requests"}
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's integer is any number without a fraction, so 3.0 is one; strict mode alone would refuse it.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """A part of a message's content; only ``text`` parts are read."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
 
     type: str
-    text: str | None = None
+    text: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] = ""
 
 
 class ChatMessage(BaseModel):
     """One turn. Fields a reply never uses (``name``, ``tool_calls`` ...) are accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] | list[ContentPart] | None = None
@@ -36,7 +50,7 @@ class ChatMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     include_usage: bool = False
 
@@ -44,28 +58,28 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """``POST /v1/chat/completions``. Sampling parameters are accepted and ignored: nothing is sampled."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[ChatMessage], Field(min_length=1, max_length=MAX_MESSAGES)]
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    n: Annotated[int, Field(ge=1, le=1)] | None = 1
+    n: Annotated[Integer, Field(ge=1, le=1)] | None = 1
     # Extensions (pass them as extra body fields): how many passages to cite, and which files to search.
-    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = CHAT_TOP_K
+    top_k: Annotated[Integer, Field(ge=1, le=MAX_TOP_K)] = CHAT_TOP_K
     sources: Annotated[list[Source], Field(max_length=MAX_SOURCES)] = []
     # Accepted and ignored, as the reply is built from the corpus, not sampled.
     temperature: float | None = None
     top_p: float | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    seed: int | None = None
+    seed: Integer | None = None
     stop: str | list[str] | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
+    max_tokens: Integer | None = None
+    max_completion_tokens: Integer | None = None
     logit_bias: dict[str, float] | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = None
+    top_logprobs: Integer | None = None
     user: str | None = None
     metadata: dict[str, str] | None = None
     store: bool | None = None
@@ -84,19 +98,6 @@ class ChatRequest(BaseModel):
         if value is not None and value.get("type") != "text":
             raise ValueError("only {'type': 'text'} is supported: replies are plain text")
         return value
-
-    @model_validator(mode="after")
-    def _a_user_question(self) -> ChatRequest:
-        turns = self.user_turns()
-        if not turns:
-            raise ValueError("the conversation needs a user message with text")
-        if len(turns[-1]) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the last user message may be at most {MAX_QUESTION_CHARS} characters")
-        try:
-            turns[-1].encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("the last user message must be valid Unicode text") from None
-        return self
 
     def user_turns(self) -> list[str]:
         """The text of each user message that has some, oldest first."""

@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .analysis import Analyzer
+from .models import MAX_QUESTION_CHARS
 from .search import Hit
 from .service import AskResult
 from .spans import sentence_spans
 
 QUOTE_CHARS = 200
 NO_ANSWER = "The corpus does not say."
+NO_QUESTION = ("There is no question to answer: no user message has any text. "
+               "Ask about the news articles in the corpus.")
 _CONJUNCTION = re.compile(r"^\W*(?:and|also|so|but|then)\b[\s,]*", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\W*(?:and|also|so|but|then|what about|how about)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"\b(?:he|she|it|they|them|him|her|his|its|their|that|this|those|these|there|then)\b",
@@ -58,6 +61,21 @@ def resolve_question(user_turns: Sequence[str], analyzer: Analyzer) -> str:
             # Without its "and", the follow-up's question word leads, and that sets the answer type.
             return f"{_CONJUNCTION.sub('', current)} {earlier.strip()}"
     return current
+
+
+def notice(user_turns: Sequence[str]) -> Reply | None:
+    """The reply when the conversation holds no question that can be searched, else None.
+
+    Such a conversation is a well-formed request, so it gets an answer that says what to do, as a chat
+    model would give, rather than an error.
+    """
+    if not user_turns:
+        return Reply(NO_QUESTION, ())
+    length = len(user_turns[-1].strip())
+    if length > MAX_QUESTION_CHARS:
+        return Reply(f"The question is too long to search ({length} characters). "
+                     f"Ask it in at most {MAX_QUESTION_CHARS} characters.", ())
+    return None
 
 
 def compose_reply(result: AskResult) -> Reply:

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import EXAMPLE_QUESTION, ROOT, SEEDS, ContractClient
 
 MODEL = "qa-api"
+NO_QUESTION = "There is no question to answer: no user message has any text."
 
 
 def ask(client: ContractClient, *turns: str, **extra: Any) -> dict[str, Any]:
@@ -99,6 +100,11 @@ def test_content_parts_extensions_and_ignored_sampling_parameters(client: Contra
     assert {c["source"] for c in only_004["citations"]} == {"004_df01c9ba794d04db.txt"}
 
 
+def test_a_whole_number_written_with_a_fraction_is_an_integer_as_json_schema_says(client: ContractClient) -> None:
+    body = ask(client, EXAMPLE_QUESTION, top_k=2.0, n=1.0, seed=7.0)
+    assert [c["number"] for c in body["citations"]] == [1, 2]
+
+
 def events(raw: str) -> list[Any]:
     assert raw.endswith("data: [DONE]\n\n")
     blocks = [b for b in raw.split("\n\n") if b]
@@ -122,6 +128,31 @@ def test_a_streamed_reply_is_server_sent_chunks_that_add_up_to_the_plain_reply(c
     assert len(finish) == 1 and finish[0]["choices"][0]["finish_reason"] == "stop"
     assert finish[0]["citations"][0]["passage_id"] == "001_5fe9c23b30af33fc-p4"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    ("messages", "says"),
+    [
+        ([{"role": "system", "content": "Answer briefly."}], NO_QUESTION),
+        ([{"role": "assistant", "content": "hi"}, {"role": "user", "content": "   "}], NO_QUESTION),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], NO_QUESTION),
+        ([{"role": "user", "content": "Who? " * 201}], "The question is too long to search (1004 characters)"),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conversation_without_a_question_to_search_is_answered_with_what_to_do(
+        client: ContractClient, messages: list[dict[str, Any]], says: str, stream: bool) -> None:
+    response = client.post("/v1/chat/completions", json={"model": MODEL, "messages": messages, "stream": stream})
+    assert response.status_code == 200
+    if stream:
+        chunks = events(response.get_data(as_text=True))
+        text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"] == []
+    else:
+        body = response.get_json()
+        text, citations = reply(body), body["citations"]
+        assert citations == [] and body["choices"][0]["finish_reason"] == "stop"
+    assert text.startswith(says), text
 
 
 def test_models_lists_the_one_model(client: ContractClient) -> None:
@@ -153,11 +184,22 @@ USER = [{"role": "user", "content": "hi"}]
          "invalid_value"),
         ({"model": MODEL, "messages": USER, "temperature": "hot"}, 400, "temperature", "invalid_value"),
         ({"model": MODEL, "messages": USER, "top_k": 51}, 400, "top_k", "invalid_value"),
-        ({"model": MODEL, "messages": USER, "sources": ["nope.txt"]}, 400, "sources", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "sources": ["nope.txt"]}, 404, "sources", "source_not_found"),
+        ({"model": MODEL, "messages": USER, "parallel_tool_calls": 0}, 400, "parallel_tool_calls", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "stream": "true"}, 400, "stream", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "stream_options": {"include_usage": 1}}, 400,
+         "stream_options.include_usage", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "top_k": "3"}, 400, "top_k", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "top_k": 2.5}, 400, "top_k", "invalid_value"),
+        ({"model": MODEL, "messages": USER, "sources": "004_df01c9ba794d04db.txt"}, 400, "sources",
+         "invalid_value"),
+        ({"model": MODEL, "messages": USER, "logit_bias": {"50256": True}}, 400, "logit_bias",
+         "invalid_value"),
+        ({"model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": None}]}]}, 400,
+         "messages[0].content", "invalid_value"),
+        ({"model": MODEL, "messages": [{"role": "user", "content": "When \ud800"}]}, 400, "messages[0].content",
+         "invalid_value"),
         ({"model": MODEL, "messages": []}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "user", "content": "   "}]}, 400, "messages", "invalid_value"),
-        ({"model": MODEL, "messages": [{"role": "user", "content": "x" * 1001}]}, 400, "messages", "invalid_value"),
         ({"model": MODEL, "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages[0].role",
          "invalid_value"),
         ({"model": MODEL, "messages": [{"role": "user", "content": 5}]}, 400, "messages[0].content",

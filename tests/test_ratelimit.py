@@ -1,4 +1,5 @@
-"""Per-client rate limiting: off by default, 429 problem+json with Retry-After on every route once over."""
+"""Per-client rate limiting: off by default, 429 with Retry-After on every route once over (problem+json, or the
+OpenAI error shape on the OpenAI-compatible routes)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,19 @@ def test_over_the_limit_is_429_with_retry_after_on_every_route(settings: Setting
     assert body["type"] == "urn:qa-api:problem:rate-limited"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/models"), ("GET", "/v1/models/qa-api"),
+                                            ("POST", "/v1/chat/completions")])
+def test_the_chat_routes_say_429_in_the_openai_shape_with_retry_after(
+        settings: Settings, service: QAService, openapi: OpenAPI, method: str, path: str) -> None:
+    client = limited_client(settings, service, openapi, "1/minute")
+    body = {"model": "qa-api", "messages": [{"role": "user", "content": "Who did Kim meet?"}]}
+    assert client.open(method, path, json=body if method == "POST" else None).status_code == 200
+    response = client.open(method, path, json=body if method == "POST" else None)
+    assert response.status_code == 429 and response.mimetype == "application/json"
+    assert response.get_json()["error"]["type"] == "requests"
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
 def test_clients_are_counted_apart(settings: Settings, service: QAService, openapi: OpenAPI) -> None:
