@@ -127,7 +127,7 @@ def start(env: dict[str, str], argv: list[str]) -> tuple[int, subprocess.Popen[b
             if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 time.sleep(1)  # let every worker finish booting
                 return port, server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or busy loading the index
             time.sleep(0.3)
         if server.poll() is not None:
             break
