@@ -40,6 +40,14 @@ def test_second_holdout_set_keeps_its_answer_rules(service: QAService) -> None:
     assert report["answerable_null"] <= 1  # the byline question: page furniture is not indexed
 
 
+
+def test_blind_holdout_does_not_slip_below_its_measured_figures(service: QAService) -> None:
+    # Written blind and measured once; a floor against regressions, not a target (see README, Quality).
+    report = evaluate(service, read_questions(ROOT / "eval" / "holdout3.jsonl")).as_dict()
+    assert report["answer_accuracy"] >= 0.50
+    assert report["recall@1"] >= 0.77 and report["recall@5"] >= 0.95
+    assert report["unanswerable_null"] >= 2
+
 @pytest.mark.parametrize(
     ("answer", "accepted", "right"),
     [
