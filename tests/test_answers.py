@@ -50,6 +50,22 @@ def test_aliases_become_concepts_with_their_alternatives() -> None:
     assert ("treati",) in alternatives and ("soldier",) in alternatives
 
 
+@pytest.mark.parametrize(
+    ("question", "article_words"),
+    [
+        ("When did the agency put out the mayor's comments?", "carri"),
+        ("How did the council defend the new tax?", "justifi"),
+        ("Which towns could the storm hit?", "strike"),
+        ("Who put on the harvest festival?", "host"),
+        ("What boats did the navy show off?", "display"),
+    ],
+)
+def test_news_verb_paraphrases_reach_the_articles_wording(question: str, article_words: str) -> None:
+    plan = QueryReader(Analyzer()).read(question)
+    alternatives = {term for c in plan.concepts for alt in c.alternatives for term in alt}
+    assert article_words in alternatives
+
+
 def _texts(answer_type: AnswerType, body: str) -> list[str]:
     return [body[c.start:c.end] for c in typed_candidates(answer_type, body, _no_kind)]
 
