@@ -24,6 +24,7 @@ from .spans import (
     TITLES,
     Candidate,
     copula_other_side,
+    eras,
     instances,
     is_org_name,
     name_runs,
@@ -46,6 +47,7 @@ KEY_MISSING = 0.5  # confidence kept by a sentence lacking the question's key wo
 # most of its names
 STRUCTURE_BONUS = 0.3  # a span in the syntactic slot the question asks about (instance, object, definition)
 _BOUNDARY = re.compile(r"[,;:()\"“”–—]|\s-\s")
+_ASKS_ERA = re.compile(r"\b(?:what|which)\s+(?:period|era|decade|century|stage|phase)\b", re.I)
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
@@ -150,6 +152,8 @@ class AnswerFinder:
                 named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
                 structural = structural + (named or [agent])
                 candidates = candidates + ([] if named else [agent])
+        if plan.answer_type == AnswerType.DATE and _ASKS_ERA.search(question):
+            structural = eras(body)  # "in what period": an era is the slot asked for, a bare year is not
         if plan.answer_type == AnswerType.OTHER:
             structural = self._structural(plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (

@@ -40,7 +40,8 @@ class AnswerType(StrEnum):
 _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     (re.compile(p, re.IGNORECASE), t) for p, t in (
         (r"^\s*(?:when|what (?:year|month|day|date|time)|(?:in|on|during) (?:what|which) (?:year|month|day|date)"
-         r"|which (?:year|month|day|date)s?|(?:in |during )?(?:what|which) years|since when|how long ago)\b",
+         r"|which (?:year|month|day|date)s?|(?:in |during )?(?:what|which) (?:years|period|era|decade|century)"
+         r"|since when|how long ago)\b",
          AnswerType.DATE),
         (r"^\s*(?:how (?:many|much|long|old|far|often|big|large)|what (?:number|percentage|amount|share)"
          r"|which anniversary)\b", AnswerType.NUMBER),
@@ -63,7 +64,8 @@ _CUE = re.compile(
     r"^\s*(?:(?:in|on|during|at|to|for) )?(?:"
     r"how (?:many|much|long|old|far|often|big|large)"
     r"|(?:what|which) (?:kind|kinds|sort|sorts|type|types) of"
-    r"|(?:what|which) (?:year|years|month|months|day of the week|day|date|time|number|percentage|amount)"
+    r"|(?:what|which) (?:year|years|month|months|day of the week|day|date|time|number|percentage|amount"
+    r"|period|era|decade|century)"
     r")\b",
     re.IGNORECASE,
 )

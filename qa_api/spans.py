@@ -30,6 +30,12 @@ _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _YEAR = r"(?:1[89]|20)\d{2}"
 _NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
                 r"hundred|dozen|dozens|hundreds|thousands|millions)")
+# An era is a date too: "the early years of the Cold War", "the final days of World War Two", "the late 1990s".
+_ERA = re.compile(
+    r"the\s+(?:early|late|first|last|final|closing|opening|initial)\s+(?:years|days|months|decades|weeks|stages)"
+    r"\s+of\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*"
+    r"|the\s+(?:(?:early|late|mid)[\s-]+)?(?:1[89]|20)\d0s\b")
+ERA_QUALITY = 0.7  # an era answers "when" more loosely than a day or a year does
 _DATE = re.compile(
     rf"(?:from|between)\s+{_YEAR}\s+(?:to|and|until)\s+{_YEAR}"
     rf"|(?:(?:early|mid|late|the end of|the start of|the beginning of)[\s-]+)?{_MONTH}"
@@ -102,7 +108,8 @@ def words(text: str) -> list[Span]:
 def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     """Spans of ``body`` that could answer a question of ``answer_type`` (empty for open types)."""
     if answer_type == AnswerType.DATE:
-        return [Candidate(m.start(), m.end(), 1.0) for m in _DATE.finditer(body)]
+        return ([Candidate(m.start(), m.end(), 1.0) for m in _DATE.finditer(body)]
+                + eras(body))
     if answer_type == AnswerType.NUMBER:
         return [Candidate(m.start(), m.end(), 1.0) for m in _NUMBER.finditer(body)
                 if not re.fullmatch(r"\s*", m.group())]
@@ -119,6 +126,11 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
     if answer_type == AnswerType.ORGANIZATION:
         return names_of_kind(body, kind_of, "org")
     return []
+
+
+def eras(body: str) -> list[Candidate]:
+    """Periods named rather than dated ("the early years of the Cold War", "the 1950s")."""
+    return [Candidate(m.start(), m.end(), ERA_QUALITY) for m in _ERA.finditer(body)]
 
 
 def _first_purpose(body: str, start: int, end: int) -> int:

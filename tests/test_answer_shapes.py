@@ -39,6 +39,8 @@ ORCHARD = "\n".join((
     "A late frost in April damaged orchards across the northern valleys, growers said on Friday.",
     "The regional farmers union estimated that a third of the apple harvest had been lost.",
     "Several cooperatives asked the agriculture ministry for emergency loans to cover the losses.",
+    "The valleys were first planted with apple trees in 1941, during the early years of the Second World War.",
+    "The oldest cooperative in the valleys opened its cider press in 1952.",
 )) + "\n"
 
 
@@ -73,6 +75,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("What is funded through a European programme?", ["the engineers' training"]),
         # the object of an infinitive after the question's verb
         ("What does the city plan to build with the operator?", ["a modern harbour"]),
+        # an era asked for by "what period", a year by "when"
+        ("In what period were apple trees first planted in the valleys?", ["the early years of the Second World War"]),
+        ("When did the oldest cooperative open its cider press?", ["1952"]),
+        ("In which year were apple trees first planted in the valleys?", ["1941"]),
     ],
 )
 def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,
