@@ -113,6 +113,8 @@ class AnswerFinder:
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
                 coverage *= KEY_MISSING
             if plan.verb is not None and not self._has_verb(plan, sentence.terms):
+                if plan.answer_type == AnswerType.NUMBER:
+                    continue  # "how many were killed": a count of anything else in the sentence is no answer
                 coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
                 if best is None or scored.score > best.score:

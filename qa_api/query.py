@@ -98,6 +98,8 @@ _AUXILIARY = r"(?:did|does|do|will|would|can|could|should|might|may|has|have|had
 _MAIN_VERB = re.compile(
     r"^\s*(?i:who|what|which\s+[\w-]+)\s+(?P<subject_verb>[a-z]+ed)\b"
     r"|^\s*(?i:who|what|which\s+[\w-]+)\s+(?:is|was|are|were|has been|have been|had been)\s+(?P<passive>[a-z]+ed)\b"
+    r"|^\s*(?i:how)\s+(?:many|much)\s+(?:[\w’'-]+\s+){1,4}?(?:is|was|are|were|has been|have been|had been)"
+    r"\s+(?P<counted_passive>[a-z]+ed)\b"
     rf"|\b{_AUXILIARY}\s+[A-Z][\w’'-]*(?<![’']s)(?:\s+[A-Z][\w’'-]*(?<![’']s))*"
     r"(?:\s+(?:first|also|ever|still|later|finally|eventually|officially|publicly|recently))?"
     r"\s+(?P<verb>[a-z]+)\b"
@@ -251,7 +253,8 @@ class QueryReader:
 
     def _verb(self, question: str) -> str | None:
         m = _MAIN_VERB.search(question)
-        word = (m.group("subject_verb") or m.group("passive") or m.group("verb")) if m else None
+        word = (m.group("subject_verb") or m.group("passive") or m.group("counted_passive")
+                or m.group("verb")) if m else None
         before_last = m.group("before_last") if m else None
         if m and before_last and before_last.islower() and before_last not in _NOUN_BEFORE:
             word = m.group("last")  # "What did the port's new owner buy?": the verb ends the question
