@@ -48,6 +48,11 @@ KEY_MISSING = 0.5  # confidence kept by a sentence lacking the question's key wo
 STRUCTURE_BONUS = 0.3  # a span in the syntactic slot the question asks about (instance, object, definition)
 _BOUNDARY = re.compile(r"[,;:()\"“”–—]|\s-\s")
 _ASKS_ERA = re.compile(r"\b(?:what|which)\s+(?:period|era|decade|century|stage|phase)\b", re.I)
+# "How did X justify/describe/explain Y?": the answer is the frame the text puts Y in.
+_HOW_FRAMED = re.compile(r"^\s*how\s+(?:did|does|do|has|have|had|was|were|is|are)\b.*\b(?:justif|explain|describ|"
+                         r"defend|portray|characteri[sz]|frame|present|depict|cast|view)\w*", re.I)
+_FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+)\s+as\s+|\bby\s+(?=[a-z]+ing\b)")
+_NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
@@ -157,7 +162,7 @@ class AnswerFinder:
         if plan.answer_type == AnswerType.DATE and _ASKS_ERA.search(question):
             structural = eras(body)  # "in what period": an era is the slot asked for, a bare year is not
         if plan.answer_type == AnswerType.OTHER:
-            structural = self._structural(plan, body, matched)
+            structural = self._structural(question, plan, body, matched)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
@@ -181,12 +186,16 @@ class AnswerFinder:
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
 
-    def _structural(self, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
+    def _structural(self, question: str, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
         """Spans in the slot the question's wording points at: instances of its focus noun, the other side
         of a definition, the object of its verb."""
         spans = [(t.start, t.end) for t in matched]
         own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
+        if _HOW_FRAMED.search(question):
+            framed = _framings(body)
+            if framed:
+                return framed  # "How did X justify Y?": what the text casts Y as, not Y itself
         if plan.focus is not None:
             heads = [(t.start, t.end) for t in self.analyzer.tokens(body)
                      if t.term == plan.focus.term and not _inflected_verb(body, t, plan.focus.word)]
@@ -298,6 +307,18 @@ def _describes(body: str, token: Token, start: int) -> bool:
     """Whether ``token`` is part of the titles and capitalised words right before a name at ``start``."""
     between = body[token.end:start].split()
     return token.end <= start and all(w[:1].isupper() or w.casefold() in TITLES for w in between)
+
+
+def _framings(body: str) -> list[Candidate]:
+    """What a text casts something as ("describing it as a lawful act") or how it did so ("by citing ...")."""
+    out = []
+    for m in _FRAMING.finditer(body):
+        start, end = phrase_at(body, m.end(), stop_at_prepositions=False)
+        more = _NEXT_NOUN_PHRASE.search(body, start, end)  # "as X and an Y": X is the frame, Y a second one
+        end = more.start() if more else end
+        if end > start:
+            out.append(Candidate(start, end, 1.0))
+    return out
 
 
 def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:

@@ -42,6 +42,9 @@ ORCHARD = "\n".join((
     "The valleys were first planted with apple trees in 1941, during the early years of the Second World War.",
     "The oldest cooperative in the valleys opened its cider press in 1952.",
     "Two growers in the northern valleys lost their entire crop to the frost.",
+    "The union justified its loan request, describing it as a fair response to a natural disaster and a test"
+    " of solidarity.",
+    "The ministry defended its slow reply by citing a shortage of inspectors.",
 )) + "\n"
 
 
@@ -80,6 +83,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("In what period were apple trees first planted in the valleys?", ["the early years of the Second World War"]),
         ("When did the oldest cooperative open its cider press?", ["1952"]),
         ("In which year were apple trees first planted in the valleys?", ["1941"]),
+        # "how did X justify Y": the frame the text puts Y in, not Y
+        ("How did the farmers union justify the loan request?", ["a fair response to a natural disaster"]),
+        ("How did the ministry defend its slow reply?", ["citing a shortage of inspectors"]),
     ],
 )
 def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,
