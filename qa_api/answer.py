@@ -53,6 +53,8 @@ _HOW_FRAMED = re.compile(r"^\s*how\s+(?:did|does|do|has|have|had|was|were|is|are
                          r"defend|portray|characteri[sz]|frame|present|depict|cast|view)\w*", re.I)
 _FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+)\s+as\s+|\bby\s+(?=[a-z]+ing\b)")
 _NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
+_COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:allies|partners|supporters|backers|"
+                         r"associates|affiliates|proxies|friends)\b")
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
@@ -154,6 +156,8 @@ class AnswerFinder:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
         if plan.answer_type in _NAMED:
+            companions = _with_companions(body, candidates)
+            structural, candidates = structural + companions, candidates + companions
             for agent in self._agents(body, plan):
                 # a name of the wanted type inside the agent is the answer; else the agent's whole phrase
                 named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
@@ -328,6 +332,16 @@ def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
     for a, b in itertools.pairwise(ordered):
         if re.fullmatch(r"\s*(?:,|and|, and)\s*", body[a.end:b.start]):
             out.append(Candidate(a.start, b.end, min(a.quality, b.quality)))
+    return out
+
+
+def _with_companions(body: str, names: Sequence[Candidate]) -> list[Candidate]:
+    """A name with the group it leads ("the US and its allies"): the text blames or thanks them together."""
+    out = []
+    for c in names:
+        m = _COMPANIONS.match(body, c.end)
+        if m:
+            out.append(Candidate(c.start, m.end(), c.quality))
     return out
 
 

@@ -45,6 +45,7 @@ ORCHARD = "\n".join((
     "The union justified its loan request, describing it as a fair response to a natural disaster and a test"
     " of solidarity.",
     "The ministry defended its slow reply by citing a shortage of inspectors.",
+    "Growers blamed Brussels and its partners for the low apple prices.",
 )) + "\n"
 
 
@@ -86,6 +87,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         # "how did X justify Y": the frame the text puts Y in, not Y
         ("How did the farmers union justify the loan request?", ["a fair response to a natural disaster"]),
         ("How did the ministry defend its slow reply?", ["citing a shortage of inspectors"]),
+        # a name with the group it leads is answered whole
+        ("Who do growers blame for the low apple prices?", ["Brussels and its partners"]),
     ],
 )
 def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,
