@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ import requests
 from bench.load import LoadReport, gunicorn_workers, kill_one_worker, run_load
 from qa_api.store import CURRENT
 from tests.conftest import EXAMPLE_QUESTION, SEEDS
-from tests.live import LiveServer, start_server
+from tests.live import LiveServer, start_server, wait_for
 
 pytestmark = pytest.mark.server
 RATE = 40  # requests a second, as the README states
@@ -31,15 +31,6 @@ SHORT_RUN_S = 10
 
 def report(name: str, load: LoadReport) -> None:
     print(f"\n{name}: {json.dumps(load.summary())}")
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 30) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 import requests
 
 from tests.conftest import EXAMPLE_QUESTION
-from tests.live import LiveServer
+from tests.live import LiveServer, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -36,18 +35,9 @@ def _workers(server: LiveServer) -> list[int]:
     return [int(p) for p in found.stdout.split()]
 
 
-def _wait_for(condition, timeout_s: float = 20) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_a_killed_worker_is_replaced(live_server: LiveServer) -> None:
-    assert _wait_for(lambda: len(_workers(live_server)) == 2)
+    assert wait_for(lambda: len(_workers(live_server)) == 2)
     victim = _workers(live_server)[0]
     os.kill(victim, signal.SIGKILL)
-    assert _wait_for(lambda: len(_workers(live_server)) == 2 and victim not in _workers(live_server))
+    assert wait_for(lambda: len(_workers(live_server)) == 2 and victim not in _workers(live_server))
     assert requests.get(f"{live_server.url}/healthz", timeout=5).status_code == 200
