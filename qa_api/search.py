@@ -25,7 +25,7 @@ from .analysis import Analyzer, Token
 from .bm25 import accumulate, passage_bitset, ranked, top_k, warm_up
 from .corpus import Passage
 from .index import Index
-from .query import AnswerType, QueryPlan, QueryReader
+from .query import AnswerType, Concept, QueryPlan, QueryReader
 from .spans import Span, sentence_spans, typed_candidates
 
 RERANK_DEPTH = 30
@@ -106,19 +106,21 @@ class Searcher:
         started = time.perf_counter()
         plan = self.reader.read(query)
         depth = max(k, RERANK_DEPTH) if rerank else k
-        if rerank and any(concept.weight > 0 for concept in plan.concepts):
-            pool, bm25, alias, total = self._first_pass_with_aliases(plan, depth, sources)
+        if rerank and any(concept.weight > 0 for concept in (*plan.concepts, *plan.related)):
+            pool, bm25, alias, related, total = self._first_pass_with_aliases(plan, depth, sources)
         else:  # plain BM25: the pruned top-k search, whose cost does not grow with the corpus
             best = ranked(self.index.postings, self._ids(plan.terms), depth, self._only(sources) if sources else None)
             pool, total = best.rows.tolist(), best.total
             bm25, alias = dict(zip(pool, best.scores.tolist(), strict=True)), dict.fromkeys(pool, 0.0)
-        boosts = {row: self._rerank_boosts(plan, row) if rerank else {} for row in pool}
-        final = {row: bm25[row] + alias[row] + sum(boosts[row].values()) for row in pool}
+            related = dict.fromkeys(pool, 0.0)
+        boosts = {row: {"alias": alias[row], "related": related[row], **self._rerank_boosts(plan, row)}
+                  if rerank else {} for row in pool}
+        final = {row: bm25[row] + sum(boosts[row].values()) for row in pool}
         ranked_rows = sorted(pool, key=lambda row: (-final[row], row))[:k]
         query_terms = set(plan.terms)
         hits = tuple(
             Hit(passage, row, final[row], rank, self.highlights(passage.text, query_terms),
-                self._explain(plan, row, bm25[row], {"alias": alias[row], **boosts[row]} if rerank else {}))
+                self._explain(plan, row, bm25[row], boosts[row]))
             for rank, row in enumerate(ranked_rows, start=1)
             for passage in (self.index.passage(row),)
         )
@@ -126,16 +128,18 @@ class Searcher:
         return SearchResult(query, plan.terms, plan, hits, total, took_ms)
 
     def _first_pass_with_aliases(self, plan: QueryPlan, depth: int, sources: Sequence[str]
-                                 ) -> tuple[list[int], dict[int, float], dict[int, float], int]:
-        """The best ``depth`` passages by BM25 + alias boost, scoring every passage (aliases are not pruned)."""
+                                 ) -> tuple[list[int], dict[int, float], dict[int, float], dict[int, float], int]:
+        """The best ``depth`` passages by BM25 + alias and related-word boosts, scoring every passage (aliases
+        are not pruned)."""
         bm25, candidates = accumulate(self.index.postings, self._ids(plan.terms))
-        alias = self._alias_boost(plan)
-        candidates = np.union1d(candidates, np.flatnonzero(alias))
+        alias, related = self._alias_boost(plan.concepts), self._alias_boost(plan.related)
+        candidates = np.union1d(candidates, np.flatnonzero(alias + related))
         if sources:
             docs = np.array(sorted({self.index.document_index(s) for s in sources}), dtype=np.int32)
             candidates = candidates[np.isin(self.index.passages.doc[candidates], docs)]
-        pool = top_k(bm25 + alias, candidates, depth).tolist()
-        return pool, {r: float(bm25[r]) for r in pool}, {r: float(alias[r]) for r in pool}, int(candidates.size)
+        pool = top_k(bm25 + alias + related, candidates, depth).tolist()
+        return (pool, {r: float(bm25[r]) for r in pool}, {r: float(alias[r]) for r in pool},
+                {r: float(related[r]) for r in pool}, int(candidates.size))
 
     def _only(self, sources: Sequence[str]) -> NDArray[np.uint64]:
         """The passages of the named source files, as a bitset for ``ranked``."""
@@ -172,9 +176,9 @@ class Searcher:
         )
         return ReadPassage(passage, tokens, sentences)
 
-    def _alias_boost(self, plan: QueryPlan) -> NDArray[np.float64]:
+    def _alias_boost(self, concepts: Sequence[Concept]) -> NDArray[np.float64]:
         boost = np.zeros(self.index.n_passages, dtype=np.float64)
-        for concept in plan.concepts:
+        for concept in concepts:
             if concept.weight <= 0:
                 continue
             own, _ = accumulate(self.index.postings, self._ids(concept.terms))
