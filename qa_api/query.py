@@ -281,6 +281,11 @@ class AliasTable:
                     self.kinds.setdefault(phrase, group.kind)
         self.longest = max((len(p) for p in self._by_phrase), default=0)
 
+    def forms(self, phrase: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """The phrase and its other spellings and irregular forms ("lead": "led")."""
+        return (phrase, *(o for group, others in self._by_phrase.get(phrase, []) if group.kind == "form"
+                          for o in others))
+
     def concepts(self, terms: tuple[str, ...]) -> tuple[Concept, ...]:
         """Concepts in ``terms``, longest phrase first at each position, without overlaps."""
         found: list[Concept] = []
@@ -323,7 +328,8 @@ class QueryReader:
         covered = {t for c in listed for t in c.terms} | {t for name in names for t in name}
         words = {t.term: question[t.start:t.end] for t in self.analyzer.tokens(question[content_start(question):])}
         weight = ALIAS_WEIGHTS["related"]
-        return tuple(Concept((term,), tuple((r,) for r in related), weight, "related")
+        return tuple(Concept((term,), tuple(dict.fromkeys(f for r in related for f in self.aliases.forms((r,)))),
+                             weight, "related")
                      for term, word in words.items() if term not in covered
                      for related in (self.related.of(word),) if related)
 

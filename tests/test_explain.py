@@ -12,7 +12,7 @@ from qa_api.corpus import load_corpus
 from qa_api.service import QAService
 from tests.conftest import SEEDS, ContractClient, assert_problem
 
-BOOSTS = ["alias", "proximity", "sentence", "answer_type"]
+BOOSTS = ["alias", "related", "proximity", "sentence", "answer_type"]
 
 
 def _check_sums(passage: dict[str, object], boost_names: list[str]) -> dict[str, object]:
