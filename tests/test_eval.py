@@ -45,7 +45,7 @@ def test_third_holdout_set_keeps_its_answer_rules(service: QAService) -> None:
     # Written blind, measured once, then read for failure classes: a floor so their rules stay fixed.
     report = evaluate(service, read_questions(ROOT / "eval" / "holdout3.jsonl")).as_dict()
     assert report["answer_accuracy"] >= 0.72
-    assert report["recall@1"] >= 0.77 and report["recall@5"] >= 0.95
+    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.99
     assert report["unanswerable_null"] == report["unanswerable"]
 
 
@@ -53,7 +53,7 @@ def test_fourth_holdout_set_keeps_its_measured_figures(service: QAService) -> No
     # Written blind and measured once before its misses were read: a floor at that measure.
     report = evaluate(service, read_questions(ROOT / "eval" / "holdout4.jsonl")).as_dict()
     assert report["answer_accuracy"] >= 0.50
-    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.90
+    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.95
     assert report["unanswerable_null"] >= 2
 
 
