@@ -55,6 +55,12 @@ _FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+
 _NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
 _COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:allies|partners|supporters|backers|"
                          r"associates|affiliates|proxies|friends)\b")
+_TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
+# The opening that describes the person asked for: "which Chinese official", "who was the White House spokesman".
+_ANSWER_DESCRIPTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|which|what)\s+(?:[\w’'-]+\s+){{0,5}}?"
+                                 rf"(?:{_TITLE_WORDS})(?!\w)", re.IGNORECASE)
+_TITLE_AFTER = re.compile(rf",\s+(?:the\s+|a\s+|an\s+)?((?:[\w’'-]+\s+){{0,4}}?(?:{_TITLE_WORDS}))(?!\w)",
+                          re.IGNORECASE)
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
@@ -171,6 +177,7 @@ class AnswerFinder:
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
         out = []
+        others = self._described_elsewhere(question)
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
@@ -178,6 +185,8 @@ class AnswerFinder:
             if start >= end or not terms or (terms <= question_terms and (
                     c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))):
                 continue  # the question's own words, unless put together differently ("food" + "shortages")
+            if plan.answer_type == AnswerType.PERSON and self._questions_own(body, start, end, matched, plan, others):
+                continue
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
@@ -189,6 +198,25 @@ class AnswerFinder:
                 score += STRUCTURE_BONUS * c.quality
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
+
+    def _described_elsewhere(self, question: str) -> frozenset[str]:
+        """Terms of the question outside the description of the person it asks for: "which Chinese official
+        attended ... alongside the Russian defense minister" describes another person by "Russian defense
+        minister"; in "who was the White House spokesman quoted ..." the title is the answer's own."""
+        own = _ANSWER_DESCRIPTION.match(question)
+        return frozenset(self.analyzer.terms(question[own.end() if own else 0:]))
+
+    def _questions_own(self, body: str, start: int, end: int, matched: Sequence[Token], plan: QueryPlan,
+                       others: frozenset[str]) -> bool:
+        """Whether a person is one the question itself names or describes, so not the one it asks for: the
+        rest of a name whose other part the question gives ("Jong-un" for "Kim"), or a person whose title
+        the question uses for someone else ("Russian Defense Minister Sergei Shoigu")."""
+        for t in matched:
+            joint = body[t.end:start] if t.end <= start else body[end:t.start]
+            if t.term not in plan.predicates and body[t.start].isupper() and re.fullmatch(r"[\s-]", joint):
+                return True
+        title = [t for t in self.analyzer.terms(_title_before(body, start) + " " + _appositive_after(body, end))]
+        return len(title) >= 2 and set(title) <= others and any(t in self._titles for t in title)
 
     def _structural(self, question: str, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
         """Spans in the slot the question's wording points at: instances of its focus noun, the other side
@@ -231,11 +259,14 @@ class AnswerFinder:
         solidified")."""
         out: list[Candidate] = []
         if plan.asks_subject:
-            for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
-                if self.analyzer.term(m.group(1)) == plan.verb:
-                    start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
-                    if end > start:
-                        out.append(Candidate(start, end, 1.0))
+            for m in re.finditer(r"(?:([\w’'-]+)\s+)?([\w’'-]+)\s+by\s", body):
+                # the question's verb, or another participle after the noun it acts on ("headed the delegation":
+                # "a delegation led by ...")
+                same = self.analyzer.term(m.group(2)) == plan.verb
+                acted_on = m.group(1) is not None and self.analyzer.term(m.group(1)) in plan.terms
+                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                if end > start and (same or (acted_on and m.group(2).islower())):
+                    out.append(Candidate(start, end, 1.0 if same else 0.8))
         elif plan.asks_passive_subject:
             for m in re.finditer(r"\b(?:is|was|are|were|been)\s+(?:[a-z]+ly\s+)?([\w’'-]+)", body):
                 subject = re.search(r"[^,;:–—]*\w[^,;:–—]*$", body[:m.start()])
@@ -305,6 +336,22 @@ def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:
     """Whether ``terms`` occur together, in this order, in the question."""
     n = len(terms)
     return any(question[i:i + n] == terms for i in range(len(question) - n + 1))
+
+
+def _title_before(body: str, start: int) -> str:
+    """The titles and capitalised words right before a name ("Russian Defense Minister")."""
+    cursor = start
+    while m := re.search(r"([\w’'.-]+)\s+$", body[:cursor]):
+        if not (m.group(1)[:1].isupper() or m.group(1).casefold() in TITLES):
+            break
+        cursor = m.start(1)
+    return body[cursor:start]
+
+
+def _appositive_after(body: str, end: int) -> str:
+    """A title set after a name by commas ("Sergei Shoigu, the Russian defense minister,")."""
+    m = _TITLE_AFTER.match(body, end)
+    return m.group(1) if m else ""
 
 
 def _describes(body: str, token: Token, start: int) -> bool:
