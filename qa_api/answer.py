@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .analysis import Token
 from .query import AnswerType, QueryPlan
@@ -55,6 +55,8 @@ _FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+
 _NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
 _COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:allies|partners|supporters|backers|"
                          r"associates|affiliates|proxies|friends)\b")
+_GENDERED = r"(?:man|woman|men|women|person|persons|people)"
+_INSIDE_ABBREVIATION = frozenset(("of", "the", "and", "for", "on", "in"))
 _TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
 # The opening that describes the person asked for: "which Chinese official", "who was the White House spokesman".
 _ANSWER_DESCRIPTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|which|what)\s+(?:[\w’'-]+\s+){{0,5}}?"
@@ -120,7 +122,7 @@ class AnswerFinder:
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
         best: _Scored | None = None
         key = self._key_terms(plan)
-        for hit, sentence, coverage in self._best_sentences(plan, hits[:PASSAGES_READ]):
+        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:PASSAGES_READ]):
             if key and not key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
@@ -141,10 +143,13 @@ class AnswerFinder:
             sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
         )
 
-    def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit]) -> list[tuple[Hit, Sentence, float]]:
+    def _best_sentences(self, question: str, plan: QueryPlan, hits: Sequence[Hit]
+                        ) -> list[tuple[Hit, Sentence, float]]:
         scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
             for sentence in self.searcher.read_passage(hit.row).sentences:
+                stand_ins = self._stand_ins(question, plan, hit.passage.text[sentence.start:sentence.end])
+                sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
                 coverage = self.searcher.coverage(plan, sentence.terms)
                 scored.append((coverage - RANK_PENALTY * (hit.rank - 1), len(scored), hit, sentence, coverage))
         scored.sort(key=lambda s: (-s[0], s[1]))
@@ -154,6 +159,7 @@ class AnswerFinder:
                question_terms: set[str], alias_terms: set[str]) -> list[_Scored]:
         body = hit.passage.text[sentence.start:sentence.end]
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
+        matched = sorted(matched + self._stand_ins(question, plan, body), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type in _NAMED:
             candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
@@ -197,6 +203,20 @@ class AnswerFinder:
             if c in structural:
                 score += STRUCTURE_BONUS * c.quality
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
+        return out
+
+    def _stand_ins(self, question: str, plan: QueryPlan, body: str) -> list[Token]:
+        """Words of ``body`` that stand for a question word written another way: the run whose initials spell
+        an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
+        compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
+        out: list[Token] = []
+        for m in re.finditer(r"[\w’'-]+", question):
+            word, term = m.group(), self.analyzer.term(m.group())
+            if term is None or term not in plan.terms:
+                continue
+            if re.fullmatch(r"[A-Za-z]{2,6}", word) and (word.isupper() or term not in self.searcher.index.vocab):
+                out += [Token(term, s, e) for s, e in _spelled_by_initials(body, word)]
+            out += [Token(term, s, e) for s, e in _same_compound(body, word)]
         return out
 
     def _described_elsewhere(self, question: str) -> frozenset[str]:
@@ -336,6 +356,37 @@ def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:
     """Whether ``terms`` occur together, in this order, in the question."""
     n = len(terms)
     return any(question[i:i + n] == terms for i in range(len(question) - n + 1))
+
+
+def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
+    """The words of a run whose initials spell ``abbreviation``, small linking words inside it skipped
+    ("Democratic People's Republic of Korea" for "DPRK")."""
+    letters = abbreviation.casefold()
+    found = list(re.finditer(r"[\w’'-]+", body))
+    for i, first in enumerate(found):
+        run, j = [], i
+        while j < len(found) and len(run) < len(letters):
+            w = found[j].group()
+            if run and w.casefold() in _INSIDE_ABBREVIATION:
+                j += 1
+                continue
+            if w[0].casefold() != letters[len(run)] or w.casefold() in _INSIDE_ABBREVIATION:
+                break
+            run.append(found[j].span())
+            j += 1
+        if len(run) == len(letters):
+            return run
+    return []
+
+
+def _same_compound(body: str, word: str) -> list[tuple[int, int]]:
+    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
+    m = re.fullmatch(rf"(\w{{3,}}?){_GENDERED}", word.casefold())
+    if m is None:
+        return []
+    pattern = re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE)
+    return [w.span() for w in re.finditer(r"[\w’'-]+", body)
+            if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
 
 
 def _title_before(body: str, start: int) -> str:
