@@ -55,6 +55,9 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b", AnswerType.REASON),
         (r"^\s*(?:what|how) (?:did|does|do|has|have|had|was|were|is)\b.*\b(?:call|called|describe|described|"
          r"label|labelled|labeled|term|termed|dub|dubbed)\b", AnswerType.QUOTE),
+        # "What phrase did X use for Y?": the words themselves, which an article quotes
+        (r"^\s*(?:what|which)\s+(?:phrases?|words?|expressions?|slogans?)\s+(?:did|does|do|has|have|had|was|were"
+         r"|is|are)\b", AnswerType.QUOTE),
         (r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", AnswerType.YESNO),
     )
 )
@@ -107,7 +110,7 @@ _MAIN_VERB = re.compile(
 _OPEN_VERBS = frozenset(re.findall(r"\w+", "say says said tell told think thinks believe believes claim claims "
                                              "describe describes call calls mean means consider considers feel "
                                              "feels know knows see sees view views give gives make makes take takes "
-                                             "have get gets hold holds do go goes last lasts cost costs"))
+                                             "have get gets hold holds do go goes last lasts cost costs use uses"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
