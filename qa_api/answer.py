@@ -55,6 +55,10 @@ _FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+
 _NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
 _COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:allies|partners|supporters|backers|"
                          r"associates|affiliates|proxies|friends)\b")
+# "besides X, which ...": X is set aside, up to the comma or the question word.
+_SET_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\s+"
+                        r"(.+?)(?=,|\?|$|\s+(?:which|what|who|where|when|how|did|does|do|is|are|was|were)\b)",
+                        re.IGNORECASE)
 _GENDERED = r"(?:man|woman|men|women|person|persons|people)"
 _INSIDE_ABBREVIATION = frozenset(("of", "the", "and", "for", "on", "in"))
 _TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
@@ -167,6 +171,10 @@ class AnswerFinder:
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
+        if plan.answer_type in _NAMED and (excluded := self._excluded(question)):
+            candidates = [c for c in candidates if not set(self.analyzer.terms(body[c.start:c.end])) <= excluded]
+            partners = self._partners(body, candidates, excluded)
+            structural, candidates = structural + partners, candidates + partners
         if plan.answer_type in _NAMED:
             companions = _with_companions(body, candidates)
             structural, candidates = structural + companions, candidates + companions
@@ -217,6 +225,25 @@ class AnswerFinder:
             if re.fullmatch(r"[A-Za-z]{2,6}", word) and (word.isupper() or term not in self.searcher.index.vocab):
                 out += [Token(term, s, e) for s, e in _spelled_by_initials(body, word)]
             out += [Token(term, s, e) for s, e in _same_compound(body, word)]
+        return out
+
+    def _excluded(self, question: str) -> frozenset[str]:
+        """Terms of what the question sets aside ("besides North Korea, which country ..."): not the answer."""
+        m = _SET_ASIDE.search(question)
+        return frozenset(self.analyzer.terms(m.group(1))) if m else frozenset()
+
+    def _partners(self, body: str, candidates: Sequence[Candidate], excluded: frozenset[str]) -> list[Candidate]:
+        """The other member of a pair that includes what the question sets aside ("Only North Korea and
+        Syria recognise ..." -> "Syria"): the question asks for the rest of that list."""
+        names = [(s, e) for s, e in name_runs(body)]
+        out = []
+        for (a, b), (c, d) in itertools.pairwise(sorted(names)):
+            if not re.fullmatch(r"\s*(?:,|and|or|, and|, or)\s*", body[b:c]):
+                continue
+            first, second = (set(self.analyzer.terms(body[s:e])) <= excluded for s, e in ((a, b), (c, d)))
+            for other, aside in (((c, d), first), ((a, b), second)):
+                if aside and not first & second:
+                    out += [x for x in candidates if (x.start, x.end) == other] or [Candidate(*other, 0.8)]
         return out
 
     def _described_elsewhere(self, question: str) -> frozenset[str]:

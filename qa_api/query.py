@@ -62,6 +62,9 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     )
 )
 
+_LEADING_CLAUSE = re.compile(r"^[^,?]*,\s*(?=(?:who|whom|whose|what|which|when|where|why|how|(?:in|to|from|on) "
+                             r"(?:which|what))\b)", re.IGNORECASE)
+
 # Leading words that only name the answer type: the article says "16-month war", never "how long".
 _CUE = re.compile(
     r"^\s*(?:(?:in|on|during|at|to|for) )?(?:"
@@ -132,6 +135,8 @@ def is_copula_question(question: str) -> bool:
 
 def classify(question: str) -> AnswerType:
     """The kind of answer a question expects, from its wording alone."""
+    lead = _LEADING_CLAUSE.match(question)  # "Besides X, which country ...": the type follows the comma
+    question = question[lead.end():] if lead else question
     for pattern, answer_type in _TYPE_RULES:
         if pattern.search(question):
             return answer_type
