@@ -235,7 +235,7 @@ class AnswerFinder:
     def _partners(self, body: str, candidates: Sequence[Candidate], excluded: frozenset[str]) -> list[Candidate]:
         """The other member of a pair that includes what the question sets aside ("Only North Korea and
         Syria recognise ..." -> "Syria"): the question asks for the rest of that list."""
-        names = [(s, e) for s, e in name_runs(body)]
+        names = name_runs(body)
         out = []
         for (a, b), (c, d) in itertools.pairwise(sorted(names)):
             if not re.fullmatch(r"\s*(?:,|and|or|, and|, or)\s*", body[b:c]):
@@ -390,7 +390,7 @@ def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
     ("Democratic People's Republic of Korea" for "DPRK")."""
     letters = abbreviation.casefold()
     found = list(re.finditer(r"[\w’'-]+", body))
-    for i, first in enumerate(found):
+    for i in range(len(found)):
         run, j = [], i
         while j < len(found) and len(run) < len(letters):
             w = found[j].group()
