@@ -389,20 +389,11 @@ def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
     """The words of a run whose initials spell ``abbreviation``, small linking words inside it skipped
     ("Democratic People's Republic of Korea" for "DPRK")."""
     letters = abbreviation.casefold()
-    found = list(re.finditer(r"[\w’'-]+", body))
-    for i in range(len(found)):
-        run, j = [], i
-        while j < len(found) and len(run) < len(letters):
-            w = found[j].group()
-            if run and w.casefold() in _INSIDE_ABBREVIATION:
-                j += 1
-                continue
-            if w[0].casefold() != letters[len(run)] or w.casefold() in _INSIDE_ABBREVIATION:
-                break
-            run.append(found[j].span())
-            j += 1
-        if len(run) == len(letters):
-            return run
+    content = [w for w in re.finditer(r"[\w’'-]+", body) if w.group().casefold() not in _INSIDE_ABBREVIATION]
+    for i in range(len(content) - len(letters) + 1):
+        run = content[i:i + len(letters)]
+        if "".join(w.group()[0] for w in run).casefold() == letters:
+            return [w.span() for w in run]
     return []
 
 
