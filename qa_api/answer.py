@@ -192,13 +192,17 @@ class AnswerFinder:
             candidates = structural + self._open_candidates(question, body, matched)
         out = []
         others = self._described_elsewhere(question)
+        # the question's words in the text's synonyms ("in exchange for its weapons" for "in return for arms")
+        reworded = question_terms | {t for c in plan.concepts if c.kind == "word"
+                                     for alt in c.alternatives for t in alt}
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
             terms = set(self.analyzer.terms(body[start:end]))
-            if start >= end or not terms or (terms <= question_terms and (
-                    c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))):
-                continue  # the question's own words, unless put together differently ("food" + "shortages")
+            own = terms <= question_terms and (
+                c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
+            if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
+                continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
             if plan.answer_type == AnswerType.PERSON and self._questions_own(body, start, end, matched, plan, others):
                 continue
             closeness = self._closeness(body, start, end, matched)
