@@ -59,6 +59,9 @@ _COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:all
 _SET_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\s+"
                         r"(.+?)(?=,|\?|$|\s+(?:which|what|who|where|when|how|did|does|do|is|are|was|were)\b)",
                         re.IGNORECASE)
+# "what is Moscow obliged to do", "what is Pyongyang thought to get": the participle before "to" is the verb
+# whose object answers, whatever other verbs the question's clauses use.
+_HANGS_ON = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:[\w’'-]+\s+){1,3}?([a-z]+(?:ed|en))\s+to\b", re.I)
 _GENDERED = r"(?:man|woman|men|women|person|persons|people)"
 _INSIDE_ABBREVIATION = frozenset(("of", "the", "and", "for", "on", "in"))
 _TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
@@ -296,13 +299,25 @@ class AnswerFinder:
                 return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
+        governing = self._governing(question, plan)
         for t in matched:
             if t.term in predicates:
-                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess
-                found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
+                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess;
+                # the verb the question hangs on outweighs verbs of its other clauses
+                quality = (1.0 if plan.focus is None else 0.6) * (0.8 if governing and t.term not in governing else 1.0)
+                found = object_after(body, (t.start, t.end), spans, quality)
                 if found is not None:
                     out.append(found)
         return out
+
+    def _governing(self, question: str, plan: QueryPlan) -> set[str]:
+        """The verb a "what is X obliged to do / thought to get" question hangs on, with its synonyms; empty
+        for other shapes."""
+        m = _HANGS_ON.search(question)
+        term = self.analyzer.term(m.group(1)) if m else None
+        if term is None:
+            return set()
+        return {term} | {t for c in plan.concepts if c.terms == (term,) for alt in c.alternatives for t in alt}
 
     def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
         """The doer the question asks for, in a passive of its verb in the text: for "Who hosted X?" the agent
