@@ -39,6 +39,8 @@ __all__ = ["MIN_CONFIDENCE", "Answer", "AnswerFinder", "AnswerType"]
 MIN_CONFIDENCE = 0.235  # calibrated on the dev set: README, "Quality"
 SENTENCES_TRIED = 4
 PASSAGES_READ = 3
+# A duration is rare and easy to tell from other numbers, so "how long" questions may look further down.
+DURATION_PASSAGES_READ = 5
 RANK_PENALTY = 0.03  # coverage a sentence loses per rank of its passage below the first
 PROXIMITY_WEIGHT = 0.3
 FOLLOWS_BONUS = 0.5
@@ -62,6 +64,8 @@ _SET_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?
 # "what is Moscow obliged to do", "what is Pyongyang thought to get": the participle before "to" is the verb
 # whose object answers, whatever other verbs the question's clauses use.
 _HANGS_ON = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:[\w’'-]+\s+){1,3}?([a-z]+(?:ed|en))\s+to\b", re.I)
+_ASKS_DURATION = re.compile(r"^\s*(?:for\s+)?how\s+long\b(?!\s+(?:ago|is|are)\b)", re.I)  # not a length
+_DURATION_UNIT = re.compile(r"(?:year|month|week|day|hour|minute|decade)s?\b", re.I)
 _GENDERED = r"(?:man|woman|men|women|person|persons|people)"
 _INSIDE_ABBREVIATION = frozenset(("of", "the", "and", "for", "on", "in"))
 _TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
@@ -129,7 +133,8 @@ class AnswerFinder:
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
         best: _Scored | None = None
         key = self._key_terms(plan)
-        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:PASSAGES_READ]):
+        read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
+        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:read]):
             if key and not key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
@@ -168,6 +173,8 @@ class AnswerFinder:
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
         matched = sorted(matched + self._stand_ins(question, plan, body), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
+        if plan.answer_type == AnswerType.NUMBER and _ASKS_DURATION.search(question):
+            candidates = [c for c in candidates if _DURATION_UNIT.search(body, c.start, c.end)]
         if plan.answer_type in _NAMED:
             candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
         structural: list[Candidate] = []
