@@ -121,7 +121,7 @@ class AnswerFinder:
         """What the question is about besides its names: its verbs, its focus noun and titles ("president").
         A sentence that shares only names with the question ("South Korea") does not answer it."""
         key = set(plan.predicates) | {t for t in plan.terms if t in self._titles}
-        if plan.focus is not None:
+        if plan.focus is not None and plan.answer_type != AnswerType.QUOTE:  # "what words": a cue, not a topic
             key.add(plan.focus.term)
         return frozenset(key | {t for c in plan.concepts if set(c.terms) <= key for alt in c.alternatives
                                 for t in alt})
@@ -183,8 +183,6 @@ class AnswerFinder:
             candidates = candidates + structural
         if plan.answer_type in _NAMED and (excluded := self._excluded(question)):
             candidates = [c for c in candidates if not set(self.analyzer.terms(body[c.start:c.end])) <= excluded]
-            partners = self._partners(body, candidates, excluded)
-            structural, candidates = structural + partners, candidates + partners
         if plan.answer_type in _NAMED:
             companions = _with_companions(body, candidates)
             structural, candidates = structural + companions, candidates + companions
@@ -213,7 +211,7 @@ class AnswerFinder:
                 c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
             if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
                 continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
-            if plan.answer_type == AnswerType.PERSON and self._questions_own(body, start, end, matched, plan, others):
+            if plan.answer_type == AnswerType.PERSON and self._questions_own(body, start, end, others):
                 continue
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
@@ -246,20 +244,6 @@ class AnswerFinder:
         m = _SET_ASIDE.search(question)
         return frozenset(self.analyzer.terms(m.group(1))) if m else frozenset()
 
-    def _partners(self, body: str, candidates: Sequence[Candidate], excluded: frozenset[str]) -> list[Candidate]:
-        """The other member of a pair that includes what the question sets aside ("Only North Korea and
-        Syria recognise ..." -> "Syria"): the question asks for the rest of that list."""
-        names = name_runs(body)
-        out = []
-        for (a, b), (c, d) in itertools.pairwise(sorted(names)):
-            if not re.fullmatch(r"\s*(?:,|and|or|, and|, or)\s*", body[b:c]):
-                continue
-            first, second = (set(self.analyzer.terms(body[s:e])) <= excluded for s, e in ((a, b), (c, d)))
-            for other, aside in (((c, d), first), ((a, b), second)):
-                if aside and not first & second:
-                    out += [x for x in candidates if (x.start, x.end) == other] or [Candidate(*other, 0.8)]
-        return out
-
     def _described_elsewhere(self, question: str) -> frozenset[str]:
         """Terms of the question outside the description of the person it asks for: "which Chinese official
         attended ... alongside the Russian defense minister" describes another person by "Russian defense
@@ -267,15 +251,9 @@ class AnswerFinder:
         own = _ANSWER_DESCRIPTION.match(question)
         return frozenset(self.analyzer.terms(question[own.end() if own else 0:]))
 
-    def _questions_own(self, body: str, start: int, end: int, matched: Sequence[Token], plan: QueryPlan,
-                       others: frozenset[str]) -> bool:
-        """Whether a person is one the question itself names or describes, so not the one it asks for: the
-        rest of a name whose other part the question gives ("Jong-un" for "Kim"), or a person whose title
-        the question uses for someone else ("Russian Defense Minister Sergei Shoigu")."""
-        for t in matched:
-            joint = body[t.end:start] if t.end <= start else body[end:t.start]
-            if t.term not in plan.predicates and body[t.start].isupper() and re.fullmatch(r"[\s-]", joint):
-                return True
+    def _questions_own(self, body: str, start: int, end: int, others: frozenset[str]) -> bool:
+        """Whether a person is one the question itself describes, so not the one it asks for: a person whose
+        title the question uses for someone else ("Russian Defense Minister Sergei Shoigu")."""
         title = [t for t in self.analyzer.terms(_title_before(body, start) + " " + _appositive_after(body, end))]
         return len(title) >= 2 and set(title) <= others and any(t in self._titles for t in title)
 

@@ -70,6 +70,7 @@ _CUE = re.compile(
     r"^\s*(?:(?:in|on|during|at|to|for) )?(?:"
     r"how (?:many|much|long|old|far|often|big|large)"
     r"|(?:what|which) (?:kind|kinds|sort|sorts|type|types) of"
+    r"|(?:what|which) (?:phrases?|words?|expressions?|slogans?)(?= (?:did|does|do|has|have|had|was|were|is|are)\b)"
     r"|(?:what|which) (?:year|years|month|months|day of the week|day|date|time|number|percentage|amount"
     r"|period|era|decade|century)"
     r")\b",
