@@ -211,7 +211,8 @@ class AnswerFinder:
                 c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
             if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
                 continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
-            if plan.answer_type == AnswerType.PERSON and self._questions_own(body, start, end, others):
+            if plan.answer_type == AnswerType.PERSON and (
+                    self._questions_own(body, start, end, others) or _rest_of_named(body, start, end, matched)):
                 continue
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
@@ -411,8 +412,21 @@ def _same_compound(body: str, word: str) -> list[tuple[int, int]]:
             if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
 
 
+def _rest_of_named(body: str, start: int, end: int, matched: Sequence[Token]) -> bool:
+    """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
+    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count."""
+    for run_start, run_end in name_runs(body):
+        if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
+            return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
+    return False
+
+
 def _title_before(body: str, start: int) -> str:
-    """The titles and capitalised words right before a name ("Russian Defense Minister")."""
+    """The titles and capitalised words right before a name ("Russian Defense Minister"), ending in a title:
+    in a capitalised headline the words before a name are not its title ("Lawsuit Challenging Starbucks")."""
+    last = re.search(r"([\w’'.-]+)\s+$", body[:start])
+    if last is None or last.group(1).casefold() not in TITLES:
+        return ""
     cursor = start
     while m := re.search(r"([\w’'.-]+)\s+$", body[:cursor]):
         if not (m.group(1)[:1].isupper() or m.group(1).casefold() in TITLES):

@@ -61,6 +61,8 @@ TREATY = "\n".join((
     "Hungary is believed to receive cheaper electricity from the dam in exchange for its water rights.",
     "The following week, Novak signed a protocol that commits Austria to sharing flood data should the river"
     " rise.",
+    "Deputy Minister Eva Lakatos thanked Tomas Varga for the talks.",
+    "Vienna Judge Dismisses Lawsuit Challenging Novak’s Water Plan",
 )) + "\n"
 
 
@@ -109,6 +111,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("who headed the trade delegation that varga met", ["Eva Lakatos"]),
         ("Which Austrian official did the prime minister welcome alongside the Slovak mining minister?",
          ["Karl Huber"]),
+        # not the rest of a name the question gives; in a headline, capitalised words are no title
+        ("who thanked tomas for the talks", ["Eva Lakatos"]),
+        ("Whose water plan was challenged in the lawsuit a Vienna judge dismissed?", ["Novak"]),
         # an abbreviation spelled out, a neutral form of a title
         ("Which IWC spokesman talked about reviewing the treaty?", ["Maria Dobos"]),
         # "what words did X use": the quotation
