@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .analysis import Token
 from .query import AnswerType, QueryPlan
@@ -39,6 +39,8 @@ __all__ = ["MIN_CONFIDENCE", "Answer", "AnswerFinder", "AnswerType"]
 MIN_CONFIDENCE = 0.235  # calibrated on the dev set: README, "Quality"
 SENTENCES_TRIED = 4
 PASSAGES_READ = 3
+# A duration is rare and easy to tell from other numbers, so "how long" questions may look further down.
+DURATION_PASSAGES_READ = 5
 RANK_PENALTY = 0.03  # coverage a sentence loses per rank of its passage below the first
 PROXIMITY_WEIGHT = 0.3
 FOLLOWS_BONUS = 0.5
@@ -55,6 +57,23 @@ _FRAMING = re.compile(r"\b[a-z]+\s+(?:it|them|him|her|this|that|the\s+[\w’'-]+
 _NEXT_NOUN_PHRASE = re.compile(r"\s+and\s+(?:a|an|the)\s")
 _COMPANIONS = re.compile(r"\s+and\s+(?:its|their|his|her)\s+(?:[\w-]+\s+)?(?:allies|partners|supporters|backers|"
                          r"associates|affiliates|proxies|friends)\b")
+# "besides X, which ...": X is set aside, up to the comma or the question word.
+_SET_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|in addition to)\s+"
+                        r"(.+?)(?=,|\?|$|\s+(?:which|what|who|where|when|how|did|does|do|is|are|was|were)\b)",
+                        re.IGNORECASE)
+# "what is Moscow obliged to do", "what is Pyongyang thought to get": the participle before "to" is the verb
+# whose object answers, whatever other verbs the question's clauses use.
+_HANGS_ON = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:[\w’'-]+\s+){1,3}?([a-z]+(?:ed|en))\s+to\b", re.I)
+_ASKS_DURATION = re.compile(r"^\s*(?:for\s+)?how\s+long\b(?!\s+(?:ago|is|are)\b)", re.I)  # not a length
+_DURATION_UNIT = re.compile(r"(?:year|month|week|day|hour|minute|decade)s?\b", re.I)
+_GENDERED = r"(?:man|woman|men|women|person|persons|people)"
+_INSIDE_ABBREVIATION = frozenset(("of", "the", "and", "for", "on", "in"))
+_TITLE_WORDS = "|".join(sorted(re.escape(t) for t in TITLES))
+# The opening that describes the person asked for: "which Chinese official", "who was the White House spokesman".
+_ANSWER_DESCRIPTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|which|what)\s+(?:[\w’'-]+\s+){{0,5}}?"
+                                 rf"(?:{_TITLE_WORDS})(?!\w)", re.IGNORECASE)
+_TITLE_AFTER = re.compile(rf",\s+(?:the\s+|a\s+|an\s+)?((?:[\w’'-]+\s+){{0,4}}?(?:{_TITLE_WORDS}))(?!\w)",
+                          re.IGNORECASE)
 _WHICH_NOUN = re.compile(r"^\s*(?:which)\s+(?!(?:is|was|are|were|did|does|do|has|have|had)\b)\w+", re.I)
 
 
@@ -102,7 +121,7 @@ class AnswerFinder:
         """What the question is about besides its names: its verbs, its focus noun and titles ("president").
         A sentence that shares only names with the question ("South Korea") does not answer it."""
         key = set(plan.predicates) | {t for t in plan.terms if t in self._titles}
-        if plan.focus is not None:
+        if plan.focus is not None and plan.answer_type != AnswerType.QUOTE:  # "what words": a cue, not a topic
             key.add(plan.focus.term)
         return frozenset(key | {t for c in plan.concepts if set(c.terms) <= key for alt in c.alternatives
                                 for t in alt})
@@ -114,7 +133,8 @@ class AnswerFinder:
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
         best: _Scored | None = None
         key = self._key_terms(plan)
-        for hit, sentence, coverage in self._best_sentences(plan, hits[:PASSAGES_READ]):
+        read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
+        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:read]):
             if key and not key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
@@ -135,10 +155,13 @@ class AnswerFinder:
             sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
         )
 
-    def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit]) -> list[tuple[Hit, Sentence, float]]:
+    def _best_sentences(self, question: str, plan: QueryPlan, hits: Sequence[Hit]
+                        ) -> list[tuple[Hit, Sentence, float]]:
         scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
             for sentence in self.searcher.read_passage(hit.row).sentences:
+                stand_ins = self._stand_ins(question, plan, hit.passage.text[sentence.start:sentence.end])
+                sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
                 coverage = self.searcher.coverage(plan, sentence.terms)
                 scored.append((coverage - RANK_PENALTY * (hit.rank - 1), len(scored), hit, sentence, coverage))
         scored.sort(key=lambda s: (-s[0], s[1]))
@@ -148,13 +171,18 @@ class AnswerFinder:
                question_terms: set[str], alias_terms: set[str]) -> list[_Scored]:
         body = hit.passage.text[sentence.start:sentence.end]
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
+        matched = sorted(matched + self._stand_ins(question, plan, body), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
+        if plan.answer_type == AnswerType.NUMBER and _ASKS_DURATION.search(question):
+            candidates = [c for c in candidates if _DURATION_UNIT.search(body, c.start, c.end)]
         if plan.answer_type in _NAMED:
             candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
         structural: list[Candidate] = []
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
+        if plan.answer_type in _NAMED and (excluded := self._excluded(question)):
+            candidates = [c for c in candidates if not set(self.analyzer.terms(body[c.start:c.end])) <= excluded]
         if plan.answer_type in _NAMED:
             companions = _with_companions(body, candidates)
             structural, candidates = structural + companions, candidates + companions
@@ -171,13 +199,21 @@ class AnswerFinder:
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
         out = []
+        others = self._described_elsewhere(question)
+        # the question's words in the text's synonyms ("in exchange for its weapons" for "in return for arms")
+        reworded = question_terms | {t for c in plan.concepts if c.kind == "word"
+                                     for alt in c.alternatives for t in alt}
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
             terms = set(self.analyzer.terms(body[start:end]))
-            if start >= end or not terms or (terms <= question_terms and (
-                    c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))):
-                continue  # the question's own words, unless put together differently ("food" + "shortages")
+            own = terms <= question_terms and (
+                c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
+            if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
+                continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
+            if plan.answer_type == AnswerType.PERSON and (
+                    self._questions_own(body, start, end, others) or _rest_of_named(body, start, end, matched)):
+                continue
             closeness = self._closeness(body, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
@@ -189,6 +225,38 @@ class AnswerFinder:
                 score += STRUCTURE_BONUS * c.quality
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
+
+    def _stand_ins(self, question: str, plan: QueryPlan, body: str) -> list[Token]:
+        """Words of ``body`` that stand for a question word written another way: the run whose initials spell
+        an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
+        compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
+        out: list[Token] = []
+        for m in re.finditer(r"[\w’'-]+", question):
+            word, term = m.group(), self.analyzer.term(m.group())
+            if term is None or term not in plan.terms:
+                continue
+            if re.fullmatch(r"[A-Za-z]{2,6}", word) and (word.isupper() or term not in self.searcher.index.vocab):
+                out += [Token(term, s, e) for s, e in _spelled_by_initials(body, word)]
+            out += [Token(term, s, e) for s, e in _same_compound(body, word)]
+        return out
+
+    def _excluded(self, question: str) -> frozenset[str]:
+        """Terms of what the question sets aside ("besides North Korea, which country ..."): not the answer."""
+        m = _SET_ASIDE.search(question)
+        return frozenset(self.analyzer.terms(m.group(1))) if m else frozenset()
+
+    def _described_elsewhere(self, question: str) -> frozenset[str]:
+        """Terms of the question outside the description of the person it asks for: "which Chinese official
+        attended ... alongside the Russian defense minister" describes another person by "Russian defense
+        minister"; in "who was the White House spokesman quoted ..." the title is the answer's own."""
+        own = _ANSWER_DESCRIPTION.match(question)
+        return frozenset(self.analyzer.terms(question[own.end() if own else 0:]))
+
+    def _questions_own(self, body: str, start: int, end: int, others: frozenset[str]) -> bool:
+        """Whether a person is one the question itself describes, so not the one it asks for: a person whose
+        title the question uses for someone else ("Russian Defense Minister Sergei Shoigu")."""
+        title = [t for t in self.analyzer.terms(_title_before(body, start) + " " + _appositive_after(body, end))]
+        return len(title) >= 2 and set(title) <= others and any(t in self._titles for t in title)
 
     def _structural(self, question: str, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
         """Spans in the slot the question's wording points at: instances of its focus noun, the other side
@@ -217,13 +285,25 @@ class AnswerFinder:
                 return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
+        governing = self._governing(question, plan)
         for t in matched:
             if t.term in predicates:
-                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess
-                found = object_after(body, (t.start, t.end), spans, 1.0 if plan.focus is None else 0.6)
+                # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess;
+                # the verb the question hangs on outweighs verbs of its other clauses
+                quality = (1.0 if plan.focus is None else 0.6) * (0.8 if governing and t.term not in governing else 1.0)
+                found = object_after(body, (t.start, t.end), spans, quality)
                 if found is not None:
                     out.append(found)
         return out
+
+    def _governing(self, question: str, plan: QueryPlan) -> set[str]:
+        """The verb a "what is X obliged to do / thought to get" question hangs on, with its synonyms; empty
+        for other shapes."""
+        m = _HANGS_ON.search(question)
+        term = self.analyzer.term(m.group(1)) if m else None
+        if term is None:
+            return set()
+        return {term} | {t for c in plan.concepts if c.terms == (term,) for alt in c.alternatives for t in alt}
 
     def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
         """The doer the question asks for, in a passive of its verb in the text: for "Who hosted X?" the agent
@@ -231,11 +311,14 @@ class AnswerFinder:
         solidified")."""
         out: list[Candidate] = []
         if plan.asks_subject:
-            for m in re.finditer(r"([\w’'-]+)\s+by\s", body):
-                if self.analyzer.term(m.group(1)) == plan.verb:
-                    start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
-                    if end > start:
-                        out.append(Candidate(start, end, 1.0))
+            for m in re.finditer(r"(?:([\w’'-]+)\s+)?([\w’'-]+)\s+by\s", body):
+                # the question's verb, or another participle after the noun it acts on ("headed the delegation":
+                # "a delegation led by ...")
+                same = self.analyzer.term(m.group(2)) == plan.verb
+                acted_on = m.group(1) is not None and self.analyzer.term(m.group(1)) in plan.terms
+                start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
+                if end > start and (same or (acted_on and m.group(2).islower())):
+                    out.append(Candidate(start, end, 1.0 if same else 0.8))
         elif plan.asks_passive_subject:
             for m in re.finditer(r"\b(?:is|was|are|were|been)\s+(?:[a-z]+ly\s+)?([\w’'-]+)", body):
                 subject = re.search(r"[^,;:–—]*\w[^,;:–—]*$", body[:m.start()])
@@ -305,6 +388,57 @@ def _said_in(terms: tuple[str, ...], question: tuple[str, ...]) -> bool:
     """Whether ``terms`` occur together, in this order, in the question."""
     n = len(terms)
     return any(question[i:i + n] == terms for i in range(len(question) - n + 1))
+
+
+def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
+    """The words of a run whose initials spell ``abbreviation``, small linking words inside it skipped
+    ("Democratic People's Republic of Korea" for "DPRK")."""
+    letters = abbreviation.casefold()
+    content = [w for w in re.finditer(r"[\w’'-]+", body) if w.group().casefold() not in _INSIDE_ABBREVIATION]
+    for i in range(len(content) - len(letters) + 1):
+        run = content[i:i + len(letters)]
+        if "".join(w.group()[0] for w in run).casefold() == letters:
+            return [w.span() for w in run]
+    return []
+
+
+def _same_compound(body: str, word: str) -> list[tuple[int, int]]:
+    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
+    m = re.fullmatch(rf"(\w{{3,}}?){_GENDERED}", word.casefold())
+    if m is None:
+        return []
+    pattern = re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE)
+    return [w.span() for w in re.finditer(r"[\w’'-]+", body)
+            if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
+
+
+def _rest_of_named(body: str, start: int, end: int, matched: Sequence[Token]) -> bool:
+    """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
+    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count."""
+    for run_start, run_end in name_runs(body):
+        if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
+            return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
+    return False
+
+
+def _title_before(body: str, start: int) -> str:
+    """The titles and capitalised words right before a name ("Russian Defense Minister"), ending in a title:
+    in a capitalised headline the words before a name are not its title ("Lawsuit Challenging Starbucks")."""
+    last = re.search(r"([\w’'.-]+)\s+$", body[:start])
+    if last is None or last.group(1).casefold() not in TITLES:
+        return ""
+    cursor = start
+    while m := re.search(r"([\w’'.-]+)\s+$", body[:cursor]):
+        if not (m.group(1)[:1].isupper() or m.group(1).casefold() in TITLES):
+            break
+        cursor = m.start(1)
+    return body[cursor:start]
+
+
+def _appositive_after(body: str, end: int) -> str:
+    """A title set after a name by commas ("Sergei Shoigu, the Russian defense minister,")."""
+    m = _TITLE_AFTER.match(body, end)
+    return m.group(1) if m else ""
 
 
 def _describes(body: str, token: Token, start: int) -> bool:

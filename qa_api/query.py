@@ -58,15 +58,22 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b", AnswerType.REASON),
         (r"^\s*(?:what|how) (?:did|does|do|has|have|had|was|were|is)\b.*\b(?:call|called|describe|described|"
          r"label|labelled|labeled|term|termed|dub|dubbed)\b", AnswerType.QUOTE),
+        # "What phrase did X use for Y?": the words themselves, which an article quotes
+        (r"^\s*(?:what|which)\s+(?:phrases?|words?|expressions?|slogans?)\s+(?:did|does|do|has|have|had|was|were"
+         r"|is|are)\b", AnswerType.QUOTE),
         (r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", AnswerType.YESNO),
     )
 )
+
+_LEADING_CLAUSE = re.compile(r"^[^,?]*,\s*(?=(?:who|whom|whose|what|which|when|where|why|how|(?:in|to|from|on) "
+                             r"(?:which|what))\b)", re.IGNORECASE)
 
 # Leading words that only name the answer type: the article says "16-month war", never "how long".
 _CUE = re.compile(
     r"^\s*(?:(?:in|on|during|at|to|for) )?(?:"
     r"how (?:many|much|long|old|far|often|big|large)"
     r"|(?:what|which) (?:kind|kinds|sort|sorts|type|types) of"
+    r"|(?:what|which) (?:phrases?|words?|expressions?|slogans?)(?= (?:did|does|do|has|have|had|was|were|is|are)\b)"
     r"|(?:what|which) (?:year|years|month|months|day of the week|day|date|time|number|percentage|amount"
     r"|period|era|decade|century)"
     r")\b",
@@ -110,7 +117,7 @@ _MAIN_VERB = re.compile(
 _OPEN_VERBS = frozenset(re.findall(r"\w+", "say says said tell told think thinks believe believes claim claims "
                                              "describe describes call calls mean means consider considers feel "
                                              "feels know knows see sees view views give gives make makes take takes "
-                                             "have get gets hold holds do go goes last lasts cost costs"))
+                                             "have get gets hold holds do go goes last lasts cost costs use uses"))
 _COPULA = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?P<rest>[^?]+)", re.IGNORECASE)
 
 
@@ -132,6 +139,8 @@ def is_copula_question(question: str) -> bool:
 
 def classify(question: str) -> AnswerType:
     """The kind of answer a question expects, from its wording alone."""
+    lead = _LEADING_CLAUSE.match(question)  # "Besides X, which country ...": the type follows the comma
+    question = question[lead.end():] if lead else question
     for pattern, answer_type in _TYPE_RULES:
         if pattern.search(question):
             return answer_type

@@ -48,12 +48,30 @@ ORCHARD = "\n".join((
     "Growers blamed Brussels and its partners for the low apple prices.",
 )) + "\n"
 
+TREATY = "\n".join((
+    "Dam Treaty Signed After Long Dispute",
+    "Mining Minister Tomas Varga met a Hungarian trade delegation led by Deputy Trade Minister Eva Lakatos in"
+    " Bratislava.",
+    "Prime Minister Anna Novak welcomed Slovak Mining Minister Tomas Varga and Austrian Energy Minister"
+    " Karl Huber to the signing.",
+    "International Water Commission spokesperson Maria Dobos said the treaty would be reviewed in 2030.",
+    "At the signing, Huber used the words “a shared lifeline” for the river and its people.",
+    "Only Slovakia and Austria ratified the treaty, while Poland and Hungary abstained.",
+    "Signed by 4 governments, the treaty ends a three-year quarrel over water levels.",
+    "Hungary is believed to receive cheaper electricity from the dam in exchange for its water rights.",
+    "The following week, Novak signed a protocol that commits Austria to sharing flood data should the river"
+    " rise.",
+    "Deputy Minister Eva Lakatos thanked Tomas Varga for the talks.",
+    "Vienna Judge Dismisses Lawsuit Challenging Novak’s Water Plan",
+)) + "\n"
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
     corpus = tmp_path_factory.mktemp("articles")
     (corpus / "ferry.txt").write_text(FERRY, encoding="utf-8")
     (corpus / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
+    (corpus / "treaty.txt").write_text(TREATY, encoding="utf-8")
     return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
 
 
@@ -89,6 +107,24 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("How did the ministry defend its slow reply?", ["citing a shortage of inspectors"]),
         # a name with the group it leads is answered whole
         ("Who do growers blame for the low apple prices?", ["Brussels and its partners"]),
+        # not a person the question describes by a title it gives someone else; a paraphrased agent
+        ("who headed the trade delegation that varga met", ["Eva Lakatos"]),
+        ("Which Austrian official did the prime minister welcome alongside the Slovak mining minister?",
+         ["Karl Huber"]),
+        # not the rest of a name the question gives; in a headline, capitalised words are no title
+        ("who thanked tomas for the talks", ["Eva Lakatos"]),
+        ("Whose water plan was challenged in the lawsuit a Vienna judge dismissed?", ["Novak"]),
+        # an abbreviation spelled out, a neutral form of a title
+        ("Which IWC spokesman talked about reviewing the treaty?", ["Maria Dobos"]),
+        # "what words did X use": the quotation
+        ("What words did Huber use for the river?", ["a shared lifeline"]),
+        # "besides X, which ...": typed by what follows the comma, X set aside
+        ("Besides Slovakia, which country ratified the treaty?", ["Austria"]),
+        # "how long": a duration, not another number of the sentence
+        ("How long had the quarrel over water levels been going on?", ["three-year"]),
+        # the object of the verb the question hangs on, not its synonyms of the question's own words
+        ("What is Hungary thought to get in return for its water rights?", ["cheaper electricity"]),
+        ("Under the protocol Novak signed, what is Austria obliged to do?", ["sharing flood data"]),
     ],
 )
 def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,

@@ -30,6 +30,9 @@ def _no_kind(name: str) -> str | None:
         ("What did the mayor call the plan?", AnswerType.QUOTE),
         ("Why was the route closed?", AnswerType.REASON),
         ("Did the council approve the budget?", AnswerType.YESNO),
+        ("What phrase did the mayor use for the new bridge?", AnswerType.QUOTE),
+        ("Besides Lisbon, which city hosts the festival?", AnswerType.PLACE),
+        ("Under the new contract, who pays for the repairs?", AnswerType.PERSON),
         ("What does the ferry carry besides cars?", AnswerType.OTHER),
     ],
 )
