@@ -279,8 +279,10 @@ class AnswerFinder:
         out += self._agents(body, plan)
         if plan.dangling is not None:
             # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
+            # "turn the ties into what?" asks outright for that preposition's object, whatever word it follows
+            asked = re.search(rf"\b{plan.dangling[1]}\s+what\b", question, re.IGNORECASE) is not None
             stranded = (self._after_preposition(body, *plan.dangling)
-                        or self._after_preposition(body, None, plan.dangling[1]))
+                        or self._after_preposition(body, None, plan.dangling[1], 1.0 if asked else 0.8))
             if stranded:
                 return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
@@ -326,7 +328,8 @@ class AnswerFinder:
                     out.append(Candidate(subject.start(), subject.end(), 1.0))
         return out
 
-    def _after_preposition(self, body: str, term: str | None, preposition: str) -> list[Candidate]:
+    def _after_preposition(self, body: str, term: str | None, preposition: str, loose: float = 0.8
+                           ) -> list[Candidate]:
         """The object of the question's stranded preposition, where the word before it meets it in the text
         ("symbols of?" -> "symbols of the city's pride" -> "the city's pride"); with no word, after any
         use of the preposition, a weaker guess."""
@@ -335,7 +338,7 @@ class AnswerFinder:
             if term is None or self.analyzer.term(m.group(1)) == term:
                 start, end = phrase_at(body, m.end(), stop_at_prepositions=True)
                 if end > start:
-                    out.append(Candidate(start, end, 1.0 if term else 0.8))
+                    out.append(Candidate(start, end, 1.0 if term else loose))
         return out
 
     def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:

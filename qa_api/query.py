@@ -55,7 +55,10 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
          r"cities|state|states|place|region|capital|town|province|nation|nations)\b", AnswerType.PLACE),
         (r"^\s*(?:which|what) (?:\w+ )?(?:organi[sz]ations?|agency|agencies|company|companies|party|group|"
          r"institution|university|newspaper|outlet|ministry|department|body)\b", AnswerType.ORGANIZATION),
-        (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b", AnswerType.REASON),
+        (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b"
+         # "what makes analysts think ...": what the text gives as grounds for the belief
+         r"|^\s*what\s+(?:makes?|made|leads?|led|prompts?|prompted)\s+(?:[\w’'-]+\s+){1,4}?(?:to\s+)?"
+         r"(?:think|believe|expect|suspect|conclude|fear|say)\b", AnswerType.REASON),
         (r"^\s*(?:what|how) (?:did|does|do|has|have|had|was|were|is)\b.*\b(?:call|called|describe|described|"
          r"label|labelled|labeled|term|termed|dub|dubbed)\b", AnswerType.QUOTE),
         # "What phrase did X use for Y?": the words themselves, which an article quotes
@@ -95,6 +98,12 @@ _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have 
 # A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
 # ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
 # names where the object sits in the text.
+# A question word after a preposition inside the question ("stand in what with ...", "turn the ties into
+# what?"): the preposition's object is asked for, as if it were stranded.
+_INNER_QUESTION_WORD = re.compile(
+    r"(?<=\w\s)([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|within|upon|"
+    r"under|over|through|between|among|across|around|behind)\s+what\b(?=\s*(?:\?|$)|\s+(?:with|to|for|regarding|"
+    r"about|on|in|at|from|by|over|against|after|before|during)\b)", re.IGNORECASE)
 _DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
                        r"within|upon|under|over|through|between|among|across|around|behind|after)"
                        r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
@@ -359,7 +368,7 @@ class QueryReader:
         return self.analyzer.term(word)
 
     def _dangling(self, question: str) -> tuple[str, str] | None:
-        m = _DANGLING.search(question)
+        m = _DANGLING.search(question) or _INNER_QUESTION_WORD.search(question)
         term = self.analyzer.term(m.group(1)) if m else None
         return (term, m.group(2).casefold()) if m and term else None
 

@@ -65,6 +65,22 @@ TREATY = "\n".join((
     "Vienna Judge Dismisses Lawsuit Challenging Novak’s Water Plan",
 )) + "\n"
 
+RIVER = "\n".join((
+    "Valley Towns Renew River Pact",
+    "Mayor Lena Ortiz said Arlen and Borsk stand in firm agreement with the fishing cooperatives regarding"
+    " the new quotas, a position the regional government has rejected.",
+    "Ortiz said the shared festival would help in developing the ties between the two towns into a lasting"
+    " cultural partnership.",
+    "Speaking at the dam on Sunday, Ortiz told reporters gathered by the rusty floodgates that lasting cooperation"
+    " between the towns is bound to prevail over old quarrels.",
+    "Ortiz thanked the fishermen in her speech, though not naming the cooperatives’ leaders.",
+    "Details of the funding for the dam repairs, which both councils approved in May, were not disclosed.",
+    "The pact has drawn wide attention, given the towns’ decades of quarrels over water rights.",
+    "Analysts expect the quotas to hold, owing to the cooperatives’ strong support for the pact.",
+    "Photographs showed the two mayors examining the repaired floodgates on Monday beside the old mill race.",
+    "The statement marks a rare and public admission of the towns’ past mistakes.",
+)) + "\n"
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
@@ -72,6 +88,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
     (corpus / "ferry.txt").write_text(FERRY, encoding="utf-8")
     (corpus / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
     (corpus / "treaty.txt").write_text(TREATY, encoding="utf-8")
+    (corpus / "river.txt").write_text(RIVER, encoding="utf-8")
     return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
 
 
@@ -125,6 +142,21 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         # the object of the verb the question hangs on, not its synonyms of the question's own words
         ("What is Hungary thought to get in return for its water rights?", ["cheaper electricity"]),
         ("Under the protocol Novak signed, what is Austria obliged to do?", ["sharing flood data"]),
+        # a question word after a preposition: the answer follows that preposition in the text
+        ("Arlen and Borsk stand in what with the fishing cooperatives regarding the quotas?", ["agreement"]),
+        ("Ortiz said the festival would help turn the ties into what?", ["a lasting cultural partnership"]),
+        # "what did X say is <predicate>": the subject the text gives that predicate
+        ("What did Ortiz say is bound to prevail over old quarrels?", ["lasting cooperation between the towns"]),
+        # a yes/no question whose sentence denies it: the negated clause
+        ("Did Ortiz mention the cooperatives' leaders by name?", ["not naming the cooperatives’ leaders"]),
+        ("Did the councils spell out how the dam repairs were funded?", ["not disclosed"]),
+        # a reason after "given" or "owing to"; "what makes X think" asks for one
+        ("Why is the pact drawing attention?", ["the towns’ decades of quarrels over water rights"]),
+        ("What makes analysts think the quotas will hold?", ["the cooperatives’ strong support for the pact"]),
+        # the object of the text's synonym of the question's verb
+        ("What were the two mayors pictured inspecting?", ["the repaired floodgates"]),
+        # "how does the article characterize X": the words the text describes X with
+        ("How does the article characterize the admission of past mistakes?", ["rare and public"]),
     ],
 )
 def test_answers_take_the_shape_the_question_asks_for(service: QAService, question: str,
