@@ -64,6 +64,23 @@ _SET_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?
 # "what is Moscow obliged to do", "what is Pyongyang thought to get": the participle before "to" is the verb
 # whose object answers, whatever other verbs the question's clauses use.
 _HANGS_ON = re.compile(r"\bwhat\s+(?:is|was|are|were)\s+(?:[\w’'-]+\s+){1,3}?([a-z]+(?:ed|en))\s+to\b", re.I)
+# "What did X say is sure to win?": the question gives the predicate, the text its subject.
+_PREDICATE_ASKED = re.compile(r"^\s*what\s+(?:did|does|do|has|have|had)\b[^?]*?\b(?:is|are|was|were|will\s+be)\s+"
+                              r"(?P<predicate>[^?]+)", re.I)
+_COPULA_IN_TEXT = re.compile(r"\b(?:is|are|was|were|will\s+be)\s+")
+# Where the subject of a reported clause begins: after punctuation or the verb or "that" that reports it.
+_SUBJECT_OPENS = re.compile(r"[,;:–—“\"(]|\b(?:that|said|says|say|told|added|stressed|believes?|thinks?)\b", re.I)
+PREDICATE_WORDS_MATCHED = 3  # the predicate's opening words the text must repeat ("sure to win")
+# A clause the text denies ("not referring to X by name", "were not disclosed"): for a yes/no question its
+# evidence is the negation itself.
+_NEGATION = re.compile(r"\b(?:not|never|no\s+longer)\s+(?=\w)", re.I)
+# Grounds the reason patterns of ``spans`` do not list; "given" only where it opens a phrase (", given X"),
+# not as a verb ("was given a medal").
+_MORE_REASONS = re.compile(r"(?:(?:^|[,;–—]\s*)given|\bowing\s+to|\bin\s+light\s+of|\bin\s+view\s+of|\bthanks\s+to"
+                           r"|\bas\s+a\s+result\s+of|\bamid)\s+(?!that\b)", re.I)
+# "a rare and direct acknowledgment": the describing words between a determiner and the noun described.
+_DESCRIBED_BY = re.compile(r"\b(?:a|an|the|this|that|its|their|his|her)\s+((?:[a-z][\w-]*,?\s+(?:(?:and|or)\s+)?)"
+                           r"{1,4})$")
 _ASKS_DURATION = re.compile(r"^\s*(?:for\s+)?how\s+long\b(?!\s+(?:ago|is|are)\b)", re.I)  # not a length
 _DURATION_UNIT = re.compile(r"(?:year|month|week|day|hour|minute|decade)s?\b", re.I)
 _GENDERED = r"(?:man|woman|men|women|person|persons|people)"
@@ -195,6 +212,10 @@ class AnswerFinder:
             structural = eras(body)  # "in what period": an era is the slot asked for, a bare year is not
         if plan.answer_type == AnswerType.OTHER:
             structural = self._structural(question, plan, body, matched)
+        if plan.answer_type == AnswerType.YESNO:
+            structural = _denials(body)
+        if plan.answer_type == AnswerType.REASON:
+            candidates = candidates + _grounds(body)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
@@ -265,9 +286,12 @@ class AnswerFinder:
         own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
         if _HOW_FRAMED.search(question):
-            framed = _framings(body)
+            framed = _framings(body) or self._descriptions(body, plan, matched)
             if framed:
                 return framed  # "How did X justify Y?": what the text casts Y as, not Y itself
+        subjects = self._predicate_subjects(question, body)
+        if subjects:
+            return subjects  # the question gives the predicate word for word: its subject is the slot
         if plan.focus is not None:
             heads = [(t.start, t.end) for t in self.analyzer.tokens(body)
                      if t.term == plan.focus.term and not _inflected_verb(body, t, plan.focus.word)]
@@ -296,6 +320,28 @@ class AnswerFinder:
                 found = object_after(body, (t.start, t.end), spans, quality)
                 if found is not None:
                     out.append(found)
+        return out
+
+    def _predicate_subjects(self, question: str, body: str) -> list[Candidate]:
+        """For "What did X say is sure to win?": the subject of "is sure to win" in the text ("Justice")."""
+        m = _PREDICATE_ASKED.search(question)
+        predicate = tuple(self.analyzer.terms(m.group("predicate")))[:PREDICATE_WORDS_MATCHED] if m else ()
+        out = []
+        for copula in _COPULA_IN_TEXT.finditer(body) if predicate else ():
+            if tuple(self.analyzer.terms(body[copula.end():]))[:len(predicate)] != predicate:
+                continue
+            start = max((b.end() for b in _SUBJECT_OPENS.finditer(body, 0, copula.start())), default=0)
+            out.append(Candidate(start, copula.start(), 1.0))
+        return out
+
+    def _descriptions(self, body: str, plan: QueryPlan, matched: Sequence[Token]) -> list[Candidate]:
+        """For "How does the article characterize X?": the words the text sets before X's noun ("a rare and
+        direct acknowledgment")."""
+        out = []
+        for t in matched:
+            m = _DESCRIBED_BY.search(body, 0, t.start)
+            if t.term in plan.terms and m and not set(self.analyzer.terms(m.group(1))) & set(plan.terms):
+                out.append(Candidate(m.start(1), m.end(1), 1.0))
         return out
 
     def _governing(self, question: str, plan: QueryPlan) -> set[str]:
@@ -460,6 +506,17 @@ def _framings(body: str) -> list[Candidate]:
         if end > start:
             out.append(Candidate(start, end, 1.0))
     return out
+
+
+def _denials(body: str) -> list[Candidate]:
+    """The clauses a sentence negates, from the negation to the clause's end ("not disclosed")."""
+    return [Candidate(m.start(), phrase_at(body, m.end(), stop_at_prepositions=False)[1], 1.0)
+            for m in _NEGATION.finditer(body)]
+
+
+def _grounds(body: str) -> list[Candidate]:
+    """Reasons given as a phrase after "given", "owing to", "amid" ...: the phrase, to its clause's end."""
+    return [Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0) for m in _MORE_REASONS.finditer(body)]
 
 
 def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
