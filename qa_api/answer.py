@@ -289,7 +289,8 @@ class AnswerFinder:
             framed = _framings(body) or self._descriptions(body, plan, matched)
             if framed:
                 return framed  # "How did X justify Y?": what the text casts Y as, not Y itself
-        subjects = self._predicate_subjects(question, body)
+        # "what did X say the route was a victory in?": a stranded preposition asks for its object instead
+        subjects = self._predicate_subjects(question, body) if plan.dangling is None else []
         if subjects:
             return subjects  # the question gives the predicate word for word: its subject is the slot
         if plan.focus is not None:
