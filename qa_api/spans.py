@@ -147,7 +147,7 @@ def _first_purpose(body: str, start: int, end: int) -> int:
 # A capitalised preposition inside a run is a headline's casing, not part of a name: "... Damage In
 # Belgorod Region Near Ukraine Border" holds three names.
 _HEADLINE_BREAK = re.compile(r"\s+(?:In|On|At|To|From|With|Near|Amid|As|For|Over|After|Before|Against|Into|"
-                             r"Despite|Across|By)\s+")
+                             r"Despite|Across|By|During|Following|Among|Toward|Towards|Without|Ahead\s+[Oo]f)\s+")
 
 
 def name_runs(body: str) -> list[Span]:
@@ -172,11 +172,55 @@ def _without_opening_words(body: str, start: int, end: int) -> Span:
     return start, start + len(body[start:end].rstrip(".’'-"))
 
 
+# A Title Case line capitalises every word but these, so its capitalised runs are not names by themselves.
+_LOWER_IN_TITLES = _words("a an the of and or but for nor to in on at by with as from vs via")
+_HEADLINE_VERB = re.compile(r"[A-Z][a-z]+(?<![sui’'])s\b(?=\s+\S)")  # "Steps", "Endorses"; not "Limits" at the end
+_POSSESSIVE = re.compile(r"[’']s\b")
+HEADLINE_GUESS = 0.5  # a headline's capitalised piece in no person's place: a name only when nothing else is
+
+
+def title_case_line(body: str) -> bool:
+    """Whether ``body`` is a headline set in Title Case ("Minister Steps Down Amid Budget Row")."""
+    content = [w for w in re.findall(r"[A-Za-z][\w’'.-]*", body) if w.casefold() not in _LOWER_IN_TITLES]
+    return (len(content) >= 4 and not body.rstrip().endswith(".")
+            and sum(w[0].isupper() for w in content) >= 0.9 * len(content))
+
+
+def _headline_pieces(body: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """A headline's capitalised run cut at its verbs ("Steps") and possessives ("Japan’s"), each piece with
+    whether it sits where a person does: right before the verb, or before or after a possessive."""
+    cuts = sorted([(m.start(), m.end(), "verb") for m in _HEADLINE_VERB.finditer(body, start, end)]
+                  + [(m.start(), m.end(), "possessive") for m in _POSSESSIVE.finditer(body, start, end)])
+    pieces, cursor, after_possessive = [], start, False
+    for cut_start, cut_end, kind in cuts:
+        if kind == "verb":
+            pieces.append((cursor, cut_start, True))
+            cursor, after_possessive = cut_end, False
+        else:
+            pieces.append((cursor, cut_start, True))  # the possessor: "Novak’s Water Plan"
+            cursor, after_possessive = cut_end, True
+    pieces.append((cursor, end, after_possessive))
+    return [(s, e, placed) for s, e, placed in (( _skip_space(body, s, e), len(body[:e].rstrip()), placed)
+                                                for s, e, placed in pieces) if e > s]
+
+
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     """Names of people: the words after the last title ("Deputy Defense Minister Alexei Krivoruchko");
-    names of places and bodies are not people."""
+    names of places and bodies are not people. In a Title Case headline a person is a piece of two or three
+    words before its verb or after a possessive ("Premier’s Aide Jo Lind Quits"); other pieces are weak guesses."""
+    if not title_case_line(body):
+        return _persons_in(body, kind_of, name_runs(body))
+    pieces = [(c, placed and len(body[c.start:c.end].split()) <= 3)
+              for s, e, placed in (p for run in name_runs(body) for p in _headline_pieces(body, *run))
+              for c in _persons_in(body, kind_of, [(s, e)])]
+    if any(placed for _, placed in pieces):
+        return [c for c, placed in pieces if placed]
+    return [c._replace(quality=c.quality * HEADLINE_GUESS) for c, _ in pieces]
+
+
+def _persons_in(body: str, kind_of: Callable[[str], str | None], runs: list[Span]) -> list[Candidate]:
     out = []
-    for start, end in name_runs(body):
+    for start, end in runs:
         for part_start, part_end in _split_on_and(body, start, end):
             titled = _preceded_by_title(body, part_start)
             last_title = max((w.end() for w in re.finditer(r"[\w’'.-]+", body[part_start:part_end])
