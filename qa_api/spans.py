@@ -326,6 +326,38 @@ def place_phrases(body: str) -> list[Candidate]:
     return out
 
 
+_COMPASS = r"(?:(?:north|south)(?:[\s-]?(?:east|west))?|east|west|northern|southern|eastern|western|central)"
+# One place of a coordination: a name ("Europe"), a name with a compass point ("north-east Asia", "South
+# Asia"), or a noun for a place with its modifiers ("the Korean peninsula", "the border region").
+_PLACE_ITEM = (rf"(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?(?:[A-Z][\w’'-]*\s+){{0,3}}"
+               rf"(?:[A-Z][\w’'-]*|(?i:{'|'.join(sorted(_PLACE_WORDS))})s?)\b")
+# Where something happens is the object of a preposition: "in both Europe and ...", "of the Korean peninsula
+# and ..."; a list before a verb ("Russia and North Korea would ...") is who acts, already a name.
+_PLACE_LIST = re.compile(rf"\b(?i:in|of|across|throughout|to|at|between|within|around|from|into|over|near|on)\s+"
+                         rf"(?:(?i:both|either)\s+)?(?P<list>{_PLACE_ITEM}(?:,\s+{_PLACE_ITEM})*,?\s+(?:and|or)\s+"
+                         rf"{_PLACE_ITEM})")
+
+
+def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
+    """Places named together after a preposition ("in Europe and the Korean Peninsula", "of the Korean
+    peninsula and north-east Asia"):
+    the answer is the whole list when every item is a place. A question's word inside it is the place's own
+    ("Korean" for "Pyongyang"), so the list is not cut there."""
+    out = []
+    for m in _PLACE_LIST.finditer(body):
+        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group("list"))
+        if all(_is_place(item, kind_of) for item in items):
+            out.append(Candidate(m.start("list"), m.end("list"), 1.0))
+    return out
+
+
+def _is_place(item: str, kind_of: Callable[[str], str | None]) -> bool:
+    words = item.split()
+    named = re.sub(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?", "", item)
+    return (words[-1].casefold().rstrip("s") in _PLACE_WORDS or kind_of(named) == "place"
+            or (named != item.removeprefix("the ") and named[:1].isupper()))
+
+
 def _is_modifier(body: str, start: int, end: int) -> bool:
     before = re.findall(r"[\w’'-]+", body[max(0, start - 6):start])
     after = re.match(r"\s+([a-z][\w-]*)", body[end:])
