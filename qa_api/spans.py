@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
-from .query import AnswerType
+from .query import AnswerType, base_forms, related_words
 
 Span = tuple[int, int]
 
@@ -151,15 +152,21 @@ _HEADLINE_BREAK = re.compile(r"\s+(?:In|On|At|To|From|With|Near|Amid|As|For|Over
 
 
 def name_runs(body: str) -> list[Span]:
-    """Runs of capitalised words, without the ordinary words that start a sentence."""
+    """Runs of capitalised words, without the ordinary words that start a sentence; in a Title Case headline,
+    without its verbs either."""
     runs = []
+    headline = title_case_line(body)
     for m in _CAPITAL_RUN.finditer(body):
         cursor = m.start()
-        for brk in [*_HEADLINE_BREAK.finditer(body, m.start(), m.end()), None]:
-            start, end = _without_opening_words(body, cursor, brk.start() if brk else m.end())
+        breaks = [b.span() for b in _HEADLINE_BREAK.finditer(body, m.start(), m.end())]
+        if headline:
+            breaks = sorted(breaks + _headline_verbs(body, m.start(), m.end())
+                            + [p.span() for p in _POSSESSIVE.finditer(body, m.start(), m.end())])
+        for brk_start, brk_end in [*breaks, (m.end(), m.end())]:
+            start, end = _without_opening_words(body, cursor, brk_start)
             if start < end:
                 runs.append((start, end))
-            cursor = brk.end() if brk else m.end()
+            cursor = _skip_space(body, brk_end, m.end())
     return runs
 
 
@@ -174,9 +181,21 @@ def _without_opening_words(body: str, start: int, end: int) -> Span:
 
 # A Title Case line capitalises every word but these, so its capitalised runs are not names by themselves.
 _LOWER_IN_TITLES = _words("a an the of and or but for nor to in on at by with as from vs via")
-_HEADLINE_VERB = re.compile(r"[A-Z][a-z]+(?<![sui’'])s\b(?=\s+\S)")  # "Steps", "Endorses"; not "Limits" at the end
-_POSSESSIVE = re.compile(r"[’']s\b")
+# A headline's verb: "Steps", "Endorses", "Challenging" before more of the line ("Limits" at its end is a
+# noun), an English word with its ending, which "Tomas", "Jones" or "Jinping" is not.
+_HEADLINE_VERB = re.compile(r"[A-Z][a-z]+(?:(?<![sui’'])s|ing)\b(?=\s+\S)")
+_POSSESSIVE = re.compile(r"[’']s\b\s*")
 HEADLINE_GUESS = 0.5  # a headline's capitalised piece in no person's place: a name only when nothing else is
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    return frozenset(word for word, _ in related_words())
+
+
+def _inflects_a_word(word: str) -> bool:
+    folded = word.casefold()
+    return any(form in _english_words() for form in base_forms(folded) - {folded})
 
 
 def title_case_line(body: str) -> bool:
@@ -186,22 +205,18 @@ def title_case_line(body: str) -> bool:
             and sum(w[0].isupper() for w in content) >= 0.9 * len(content))
 
 
-def _headline_pieces(body: str, start: int, end: int) -> list[tuple[int, int, bool]]:
-    """A headline's capitalised run cut at its verbs ("Steps") and possessives ("Japan’s"), each piece with
-    whether it sits where a person does: right before the verb, or before or after a possessive."""
-    cuts = sorted([(m.start(), m.end(), "verb") for m in _HEADLINE_VERB.finditer(body, start, end)]
-                  + [(m.start(), m.end(), "possessive") for m in _POSSESSIVE.finditer(body, start, end)])
-    pieces, cursor, after_possessive = [], start, False
-    for cut_start, cut_end, kind in cuts:
-        if kind == "verb":
-            pieces.append((cursor, cut_start, True))
-            cursor, after_possessive = cut_end, False
-        else:
-            pieces.append((cursor, cut_start, True))  # the possessor: "Novak’s Water Plan"
-            cursor, after_possessive = cut_end, True
-    pieces.append((cursor, end, after_possessive))
-    return [(s, e, placed) for s, e, placed in (( _skip_space(body, s, e), len(body[:e].rstrip()), placed)
-                                                for s, e, placed in pieces) if e > s]
+def _headline_verbs(body: str, start: int, end: int) -> list[Span]:
+    """Where a headline's verbs sit between ``start`` and ``end``, with the space before them."""
+    return [(len(body[:m.start()].rstrip()), m.end()) for m in _HEADLINE_VERB.finditer(body, start)
+            if m.end() <= end and _inflects_a_word(m.group())]
+
+
+def _where_a_person_is(body: str, start: int, end: int) -> bool:
+    """Whether a headline's name run sits where a person does: right before the verb ("Rubio Steps Down"),
+    or before or after a possessive ("Novak’s Water Plan", "Japan’s Sanae Takaichi")."""
+    verbs = _headline_verbs(body, end, len(body))
+    return ((bool(verbs) and verbs[0][0] == end) or _POSSESSIVE.match(body, end) is not None
+            or re.search(r"[’']s\s+$", body[:start]) is not None)
 
 
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
@@ -210,9 +225,8 @@ def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     words before its verb or after a possessive ("Premier’s Aide Jo Lind Quits"); other pieces are weak guesses."""
     if not title_case_line(body):
         return _persons_in(body, kind_of, name_runs(body))
-    pieces = [(c, placed and len(body[c.start:c.end].split()) <= 3)
-              for s, e, placed in (p for run in name_runs(body) for p in _headline_pieces(body, *run))
-              for c in _persons_in(body, kind_of, [(s, e)])]
+    pieces = [(c, _where_a_person_is(body, *run) and len(body[c.start:c.end].split()) <= 3)
+              for run in name_runs(body) for c in _persons_in(body, kind_of, [run])]
     if any(placed for _, placed in pieces):
         return [c for c, placed in pieces if placed]
     return [c._replace(quality=c.quality * HEADLINE_GUESS) for c, _ in pieces]
