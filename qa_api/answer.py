@@ -30,6 +30,7 @@ from .spans import (
     name_runs,
     object_after,
     phrase_at,
+    place_lists,
     typed_candidates,
     words,
 )
@@ -198,6 +199,9 @@ class AnswerFinder:
         if plan.answer_type in _NAMED and plan.focus is not None and plan.focus.plural:
             structural = _coordinations(body, candidates)
             candidates = candidates + structural
+        if plan.answer_type == AnswerType.PLACE:  # the slot a place question asks for, not cut at its words
+            places = place_lists(body, self.searcher.kind_of)
+            candidates, structural = candidates + places, structural + places
         if plan.answer_type in _NAMED and (excluded := self._excluded(question)):
             candidates = [c for c in candidates if not set(self.analyzer.terms(body[c.start:c.end])) <= excluded]
         if plan.answer_type in _NAMED:

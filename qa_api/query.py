@@ -49,10 +49,13 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (r"^\s*(?:how (?:many|much|long|old|far|often|big|large)|what (?:number|percentage|amount|share)"
          r"|which anniversary)\b", AnswerType.NUMBER),
         (r"^\s*(?:who|whom|whose)\b|^\s*(?:which|what) (?:\w+ )?(?:official|person|people|leader|minister|"
-         r"president|spokesperson|spokesman|man|woman|general|member|chief|commander|envoy|diplomat)\b",
-         AnswerType.PERSON),
+         r"president|spokesperson|spokesman|man|woman|general|member|chief|commander|envoy|diplomat|politician|"
+         r"lawmaker|legislator|activist|journalist)\b", AnswerType.PERSON),
         (r"^\s*where\b|^\s*(?:which|what|in which|in what|to which|to what) (?:\w+ )?(?:country|countries|city|"
-         r"cities|state|states|place|region|capital|town|province|nation|nations)\b", AnswerType.PLACE),
+         r"cities|state|states|place|region|capital|town|province|nation|nations)\b"
+         # the question word last ("... strengthen stability where?", "... more complicated in which regions?")
+         r"|\bwhere\s*\?\s*$|\b(?:in|to|from|across)\s+(?:which|what)\s+(?:\w+\s+)?(?:countries|country|cities|"
+         r"city|states|regions?|areas?|places?|capitals?|provinces?|nations?)\s*\?\s*$", AnswerType.PLACE),
         (r"^\s*(?:which|what) (?:\w+ )?(?:organi[sz]ations?|agency|agencies|company|companies|party|group|"
          r"institution|university|newspaper|outlet|ministry|department|body)\b", AnswerType.ORGANIZATION),
         (r"^\s*why\b|\bwhat (?:is|was) the reason\b|\bfor what (?:reason|purpose)\b"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
-from .query import AnswerType
+from .query import AnswerType, base_forms, related_words
 
 Span = tuple[int, int]
 
@@ -147,19 +148,25 @@ def _first_purpose(body: str, start: int, end: int) -> int:
 # A capitalised preposition inside a run is a headline's casing, not part of a name: "... Damage In
 # Belgorod Region Near Ukraine Border" holds three names.
 _HEADLINE_BREAK = re.compile(r"\s+(?:In|On|At|To|From|With|Near|Amid|As|For|Over|After|Before|Against|Into|"
-                             r"Despite|Across|By)\s+")
+                             r"Despite|Across|By|During|Following|Among|Toward|Towards|Without|Ahead\s+[Oo]f)\s+")
 
 
 def name_runs(body: str) -> list[Span]:
-    """Runs of capitalised words, without the ordinary words that start a sentence."""
+    """Runs of capitalised words, without the ordinary words that start a sentence; in a Title Case headline,
+    without its verbs either."""
     runs = []
+    headline = title_case_line(body)
     for m in _CAPITAL_RUN.finditer(body):
         cursor = m.start()
-        for brk in [*_HEADLINE_BREAK.finditer(body, m.start(), m.end()), None]:
-            start, end = _without_opening_words(body, cursor, brk.start() if brk else m.end())
+        breaks = [b.span() for b in _HEADLINE_BREAK.finditer(body, m.start(), m.end())]
+        if headline:
+            breaks = sorted(breaks + _headline_verbs(body, m.start(), m.end())
+                            + [p.span() for p in _POSSESSIVE.finditer(body, m.start(), m.end())])
+        for brk_start, brk_end in [*breaks, (m.end(), m.end())]:
+            start, end = _without_opening_words(body, cursor, brk_start)
             if start < end:
                 runs.append((start, end))
-            cursor = brk.end() if brk else m.end()
+            cursor = _skip_space(body, brk_end, m.end())
     return runs
 
 
@@ -172,11 +179,62 @@ def _without_opening_words(body: str, start: int, end: int) -> Span:
     return start, start + len(body[start:end].rstrip(".’'-"))
 
 
+# A Title Case line capitalises every word but these, so its capitalised runs are not names by themselves.
+_LOWER_IN_TITLES = _words("a an the of and or but for nor to in on at by with as from vs via")
+# A headline's verb: "Steps", "Endorses", "Challenging" before more of the line ("Limits" at its end is a
+# noun), an English word with its ending, which "Tomas", "Jones" or "Jinping" is not.
+_HEADLINE_VERB = re.compile(r"[A-Z][a-z]+(?:(?<![sui’'])s|ing)\b(?=\s+\S)")
+_POSSESSIVE = re.compile(r"[’']s\b\s*")
+HEADLINE_GUESS = 0.5  # a headline's capitalised piece in no person's place: a name only when nothing else is
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    return frozenset(word for word, _ in related_words())
+
+
+def _inflects_a_word(word: str) -> bool:
+    folded = word.casefold()
+    return any(form in _english_words() for form in base_forms(folded) - {folded})
+
+
+def title_case_line(body: str) -> bool:
+    """Whether ``body`` is a headline set in Title Case ("Minister Steps Down Amid Budget Row")."""
+    content = [w for w in re.findall(r"[A-Za-z][\w’'.-]*", body) if w.casefold() not in _LOWER_IN_TITLES]
+    return (len(content) >= 4 and not body.rstrip().endswith(".")
+            and sum(w[0].isupper() for w in content) >= 0.9 * len(content))
+
+
+def _headline_verbs(body: str, start: int, end: int) -> list[Span]:
+    """Where a headline's verbs sit between ``start`` and ``end``, with the space before them."""
+    return [(len(body[:m.start()].rstrip()), m.end()) for m in _HEADLINE_VERB.finditer(body, start)
+            if m.end() <= end and _inflects_a_word(m.group())]
+
+
+def _where_a_person_is(body: str, start: int, end: int) -> bool:
+    """Whether a headline's name run sits where a person does: right before the verb ("Rubio Steps Down"),
+    or before or after a possessive ("Novak’s Water Plan", "Japan’s Sanae Takaichi")."""
+    verbs = _headline_verbs(body, end, len(body))
+    return ((bool(verbs) and verbs[0][0] == end) or _POSSESSIVE.match(body, end) is not None
+            or re.search(r"[’']s\s+$", body[:start]) is not None)
+
+
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     """Names of people: the words after the last title ("Deputy Defense Minister Alexei Krivoruchko");
-    names of places and bodies are not people."""
+    names of places and bodies are not people. In a Title Case headline a person is a piece of two or three
+    words before its verb or after a possessive ("Premier’s Aide Jo Lind Quits"); other pieces are weak guesses."""
+    if not title_case_line(body):
+        return _persons_in(body, kind_of, name_runs(body))
+    pieces = [(c, _where_a_person_is(body, *run) and len(body[c.start:c.end].split()) <= 3)
+              for run in name_runs(body) for c in _persons_in(body, kind_of, [run])]
+    if any(placed for _, placed in pieces):
+        return [c for c, placed in pieces if placed]
+    return [c._replace(quality=c.quality * HEADLINE_GUESS) for c, _ in pieces]
+
+
+def _persons_in(body: str, kind_of: Callable[[str], str | None], runs: list[Span]) -> list[Candidate]:
     out = []
-    for start, end in name_runs(body):
+    for start, end in runs:
         for part_start, part_end in _split_on_and(body, start, end):
             titled = _preceded_by_title(body, part_start)
             last_title = max((w.end() for w in re.finditer(r"[\w’'.-]+", body[part_start:part_end])
@@ -280,6 +338,38 @@ def place_phrases(body: str) -> list[Candidate]:
         elif m.group("verb") and not body[start:start + 1].isupper():
             out.append(Candidate(start, end, 0.7))
     return out
+
+
+_COMPASS = r"(?:(?:north|south)(?:[\s-]?(?:east|west))?|east|west|northern|southern|eastern|western|central)"
+# One place of a coordination: a name ("Europe"), a name with a compass point ("north-east Asia", "South
+# Asia"), or a noun for a place with its modifiers ("the Korean peninsula", "the border region").
+_PLACE_ITEM = (rf"(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?(?:[A-Z][\w’'-]*\s+){{0,3}}"
+               rf"(?:[A-Z][\w’'-]*|(?i:{'|'.join(sorted(_PLACE_WORDS))})s?)\b")
+# Where something happens is the object of a preposition: "in both Europe and ...", "of the Korean peninsula
+# and ..."; a list before a verb ("Russia and North Korea would ...") is who acts, already a name.
+_PLACE_LIST = re.compile(rf"\b(?i:in|of|across|throughout|to|at|between|within|around|from|into|over|near|on)\s+"
+                         rf"(?:(?i:both|either)\s+)?(?P<list>{_PLACE_ITEM}(?:,\s+{_PLACE_ITEM})*,?\s+(?:and|or)\s+"
+                         rf"{_PLACE_ITEM})")
+
+
+def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
+    """Places named together after a preposition ("in Europe and the Korean Peninsula", "of the Korean
+    peninsula and north-east Asia"):
+    the answer is the whole list when every item is a place. A question's word inside it is the place's own
+    ("Korean" for "Pyongyang"), so the list is not cut there."""
+    out = []
+    for m in _PLACE_LIST.finditer(body):
+        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group("list"))
+        if all(_is_place(item, kind_of) for item in items):
+            out.append(Candidate(m.start("list"), m.end("list"), 1.0))
+    return out
+
+
+def _is_place(item: str, kind_of: Callable[[str], str | None]) -> bool:
+    words = item.split()
+    named = re.sub(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?", "", item)
+    return (words[-1].casefold().rstrip("s") in _PLACE_WORDS or kind_of(named) == "place"
+            or (named != item.removeprefix("the ") and named[:1].isupper()))
 
 
 def _is_modifier(body: str, start: int, end: int) -> bool:
