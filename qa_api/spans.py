@@ -172,6 +172,9 @@ def _without_opening_words(body: str, start: int, end: int) -> Span:
     return start, start + len(body[start:end].rstrip(".’'-"))
 
 
+_CALENDAR_WORD = re.compile(rf"{_MONTH}|{_WEEKDAY}")
+
+
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     """Names of people: the words after the last title ("Deputy Defense Minister Alexei Krivoruchko");
     names of places and bodies are not people."""
@@ -188,6 +191,8 @@ def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
             tokens = name.split()
             if not tokens or kind_of(name) or any(t.casefold() in _ORG_WORDS for t in tokens):
                 continue
+            if len(tokens) == 1 and not titled and _CALENDAR_WORD.fullmatch(name):
+                continue  # "May 9", "on Monday": a month or a day, not a person
             quality = 0.6 + 0.2 * (len(tokens) >= 2) + 0.2 * titled
             out.append(Candidate(part_start, part_end, quality))
     return out
