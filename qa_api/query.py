@@ -47,7 +47,8 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
          r"|since when|how long ago)\b",
          AnswerType.DATE),
         (r"^\s*(?:how (?:many|much|long|old|far|often|big|large)|what (?:number|percentage|amount|share)"
-         r"|which anniversary)\b", AnswerType.NUMBER),
+         r"|which anniversary)\b|\bin (?:km|kilomet(?:er|re)s|miles|metres|meters|tons|tonnes|percent|dollars|euros)"
+         r"\W*$", AnswerType.NUMBER),
         (r"^\s*(?:who|whom|whose)\b|^\s*(?:which|what) (?:\w+ )?(?:official|person|people|leader|minister|"
          r"president|spokesperson|spokesman|man|woman|general|member|chief|commander|envoy|diplomat|politician|"
          r"lawmaker|legislator|activist|journalist)\b", AnswerType.PERSON),

@@ -219,6 +219,9 @@ def _where_a_person_is(body: str, start: int, end: int) -> bool:
             or re.search(r"[’']s\s+$", body[:start]) is not None)
 
 
+_CALENDAR_WORD = re.compile(rf"{_MONTH}|{_WEEKDAY}")
+
+
 def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
     """Names of people: the words after the last title ("Deputy Defense Minister Alexei Krivoruchko");
     names of places and bodies are not people. In a Title Case headline a person is a piece of two or three
@@ -246,6 +249,8 @@ def _persons_in(body: str, kind_of: Callable[[str], str | None], runs: list[Span
             tokens = name.split()
             if not tokens or kind_of(name) or any(t.casefold() in _ORG_WORDS for t in tokens):
                 continue
+            if len(tokens) == 1 and not titled and _CALENDAR_WORD.fullmatch(name):
+                continue  # "May 9", "on Monday": a month or a day, not a person
             quality = 0.6 + 0.2 * (len(tokens) >= 2) + 0.2 * titled
             out.append(Candidate(part_start, part_end, quality))
     return out

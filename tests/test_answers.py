@@ -34,6 +34,7 @@ def _no_kind(name: str) -> str | None:
         ("Besides Lisbon, which city hosts the festival?", AnswerType.PLACE),
         ("Under the new contract, who pays for the repairs?", AnswerType.PERSON),
         ("What does the ferry carry besides cars?", AnswerType.OTHER),
+        ("What's the length of the new bridge in km?", AnswerType.NUMBER),
     ],
 )
 def test_questions_are_classified_by_their_wording(question: str, expected: AnswerType) -> None:
@@ -101,6 +102,11 @@ def test_typed_spans_are_found_in_sentences(answer_type: AnswerType, body: str, 
 def test_titles_and_places_are_not_people() -> None:
     body = "Portuguese officials met Harbour Master João Silva and Deputy Mayor Rita Costa in Lisbon."
     assert _texts(AnswerType.PERSON, body) == ["João Silva", "Rita Costa"]
+
+
+def test_months_and_weekdays_are_not_people() -> None:
+    body = "On Monday, the festival hosted by Mayor Rita Costa in Lisbon on May 9 drew record crowds."
+    assert _texts(AnswerType.PERSON, body) == ["Rita Costa"]
 
 
 def test_a_demonym_modifying_a_noun_is_a_weaker_place_than_a_country() -> None:
