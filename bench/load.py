@@ -66,6 +66,10 @@ class LoadReport:
     def in_flight_at(self, moment: float) -> int:
         return sum(1 for o in self.outcomes if o.sent <= moment < o.done)
 
+    def in_flight_during(self, start: float, end: float) -> int:
+        """Requests open at any moment between ``start`` and ``end`` (a worker's last moments)."""
+        return sum(1 for o in self.outcomes if o.sent <= end and o.done > start)
+
     def summary(self) -> dict[str, object]:
         errors = self.errors
         return {
@@ -74,6 +78,8 @@ class LoadReport:
             "p99_ms": round(self.percentile_ms(99), 1), "max_ms": round(self.percentile_ms(100), 1),
             "error_kinds": sorted({e.error or str(e.status) for e in errors}),
             **{f"in_flight_at_{name}": self.in_flight_at(t) for name, t in self.events.items()},
+            **({"in_flight_while_killed": self.in_flight_during(self.events["worker_kill"], self.events["worker_gone"])}
+               if {"worker_kill", "worker_gone"} <= self.events.keys() else {}),
         }
 
 
@@ -161,9 +167,23 @@ def kill_one_worker(master_pid: int, wait_for_in_flight_s: float = 2.0) -> Fault
         deadline = time.monotonic() + wait_for_in_flight_s
         while report.active == 0 and time.monotonic() < deadline:
             time.sleep(0.0001)
+        report.events["worker_kill"] = time.monotonic()
         os.kill(victim, signal.SIGKILL)
-        return "worker_kill"
+        # A request can still reach the victim's sockets until the kernel has closed them at its exit, so
+        # the requests it costs are those open between the signal and its end.
+        deadline = time.monotonic() + wait_for_in_flight_s
+        while _alive(victim) and time.monotonic() < deadline:
+            time.sleep(0.0001)
+        return "worker_gone"
     return kill
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
