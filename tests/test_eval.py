@@ -19,52 +19,27 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
     assert report["answerable_null"] <= report["answerable"] / 10
 
 
-def test_holdout_set_stays_close_to_dev(service: QAService) -> None:
-    """Questions kept aside from all tuning: a floor at what they measure, so a regression shows."""
-    report = evaluate(service, read_questions(ROOT / "eval" / "holdout.jsonl")).as_dict()
-    assert report["recall@1"] >= 0.80
-    assert report["recall@5"] >= 0.95
-    assert report["mrr@10"] >= 0.85
-    assert report["answer_accuracy"] >= 0.88
-    assert report["unanswerable_null"] == report["unanswerable"]
-    assert report["answerable_null"] <= report["answerable"] / 10
+# Floors at what each held-out set measures, so a regression shows: (Recall@1, Recall@5, MRR@10, answer accuracy,
+# unanswerable questions left unanswered at least, answerable ones left unanswered at most). Holdout was kept
+# aside from all tuning; holdout2 was written after it; holdout3 to holdout5 were written blind, measured once,
+# then read for failure classes, so these floors keep the rules for those classes in place.
+HOLDOUT_FLOORS = {
+    "holdout": (0.81, 0.96, 0.85, 0.88, 3, 1),
+    "holdout2": (0.92, 0.92, 0.92, 0.92, 2, 1),  # the one unanswered asks for the byline, which is not indexed
+    "holdout3": (0.81, 0.99, 0.87, 0.72, 3, 1),
+    "holdout4": (0.81, 0.95, 0.87, 0.86, 2, 0),
+    "holdout5": (0.81, 0.92, 0.86, 0.55, 1, 8),
+}
 
 
-def test_second_holdout_set_keeps_its_answer_rules(service: QAService) -> None:
-    """Written after tuning and then used to find general failure classes: a floor so they stay fixed."""
-    report = evaluate(service, read_questions(ROOT / "eval" / "holdout2.jsonl")).as_dict()
-    assert report["recall@1"] >= 0.92
-    assert report["mrr@10"] >= 0.92
-    assert report["answer_accuracy"] >= 0.92
-    assert report["unanswerable_null"] == report["unanswerable"]
-    assert report["answerable_null"] <= 1  # the byline question: page furniture is not indexed
-
-
-
-def test_third_holdout_set_keeps_its_answer_rules(service: QAService) -> None:
-    # Written blind, measured once, then read for failure classes: a floor so their rules stay fixed.
-    report = evaluate(service, read_questions(ROOT / "eval" / "holdout3.jsonl")).as_dict()
-    assert report["answer_accuracy"] >= 0.72
-    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.99
-    assert report["unanswerable_null"] == report["unanswerable"]
-
-
-def test_fourth_holdout_set_keeps_its_measured_figures(service: QAService) -> None:
-    # Written blind and measured once (0.500), then read for failure classes: a floor so their rules stay fixed.
-    report = evaluate(service, read_questions(ROOT / "eval" / "holdout4.jsonl")).as_dict()
-    assert report["answer_accuracy"] >= 0.86
-    assert report["answerable_null"] == 0
-    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.95
-    assert report["unanswerable_null"] >= 2
-
-
-
-def test_fifth_holdout_set_keeps_its_measured_figures(service: QAService) -> None:
-    # Written blind, measured once (0.370), then read for failure classes: a floor so their rules stay fixed.
-    report = evaluate(service, read_questions(ROOT / "eval" / "holdout5.jsonl")).as_dict()
-    assert report["answer_accuracy"] >= 0.55
-    assert report["recall@1"] >= 0.81 and report["recall@5"] >= 0.92
-    assert report["unanswerable_null"] >= 1
+@pytest.mark.parametrize("name", sorted(HOLDOUT_FLOORS))
+def test_held_out_sets_keep_their_measured_figures(service: QAService, name: str) -> None:
+    recall_1, recall_5, mrr, accuracy, unanswered_null, answered_null = HOLDOUT_FLOORS[name]
+    report = evaluate(service, read_questions(ROOT / "eval" / f"{name}.jsonl")).as_dict()
+    assert report["recall@1"] >= recall_1 and report["recall@5"] >= recall_5 and report["mrr@10"] >= mrr
+    assert report["answer_accuracy"] >= accuracy
+    assert report["unanswerable_null"] >= unanswered_null
+    assert report["answerable_null"] <= answered_null
 
 
 @pytest.mark.parametrize(
