@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .analysis import Token
 from .query import AnswerType, QueryPlan
@@ -107,6 +108,15 @@ class Answer:
     confidence: float
 
 
+class _StandIn(NamedTuple):
+    """A question word the text may write another way, read from the question once."""
+
+    term: str
+    word: str
+    abbreviation: bool  # the text may spell it out by initials ("NSC")
+    compound: re.Pattern[str] | None  # its other gendered or neutral forms ("spokesperson" for "spokesman")
+
+
 @dataclass(frozen=True, slots=True)
 class _Scored:
     score: float
@@ -152,7 +162,8 @@ class AnswerFinder:
         best: _Scored | None = None
         key = self._key_terms(plan)
         read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
-        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:read]):
+        stand_in_words = self._stand_in_words(question, plan)
+        for hit, sentence, coverage in self._best_sentences(plan, hits[:read], stand_in_words):
             if key and not key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
@@ -161,7 +172,8 @@ class AnswerFinder:
                 if plan.answer_type == AnswerType.NUMBER:
                     continue  # "how many were killed": a count of anything else in the sentence is no answer
                 coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
-            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
+            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms,
+                                      stand_in_words):
                 if best is None or scored.score > best.score:
                     best = scored
         if best is None or best.confidence < MIN_CONFIDENCE:
@@ -173,23 +185,25 @@ class AnswerFinder:
             sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
         )
 
-    def _best_sentences(self, question: str, plan: QueryPlan, hits: Sequence[Hit]
+    def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit], stand_in_words: Sequence[_StandIn]
                         ) -> list[tuple[Hit, Sentence, float]]:
         scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
             for sentence in self.searcher.read_passage(hit.row).sentences:
-                stand_ins = self._stand_ins(question, plan, hit.passage.text[sentence.start:sentence.end])
-                sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
+                if stand_in_words:
+                    stand_ins = _stand_ins(hit.passage.text[sentence.start:sentence.end], stand_in_words)
+                    sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
                 coverage = self.searcher.coverage(plan, sentence.terms)
                 scored.append((coverage - RANK_PENALTY * (hit.rank - 1), len(scored), hit, sentence, coverage))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [(hit, sentence, coverage) for _, _, hit, sentence, coverage in scored[:SENTENCES_TRIED]]
 
     def _spans(self, question: str, plan: QueryPlan, hit: Hit, sentence: Sentence, coverage: float,
-               question_terms: set[str], alias_terms: set[str]) -> list[_Scored]:
+               question_terms: set[str], alias_terms: set[str], stand_in_words: Sequence[_StandIn]
+               ) -> list[_Scored]:
         body = hit.passage.text[sentence.start:sentence.end]
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
-        matched = sorted(matched + self._stand_ins(question, plan, body), key=lambda t: t.start)
+        matched = sorted(matched + _stand_ins(body, stand_in_words), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type == AnswerType.NUMBER and _ASKS_DURATION.search(question):
             candidates = [c for c in candidates if _DURATION_UNIT.search(body, c.start, c.end)]
@@ -251,19 +265,19 @@ class AnswerFinder:
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
 
-    def _stand_ins(self, question: str, plan: QueryPlan, body: str) -> list[Token]:
-        """Words of ``body`` that stand for a question word written another way: the run whose initials spell
-        an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
-        compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
-        out: list[Token] = []
+    def _stand_in_words(self, question: str, plan: QueryPlan) -> tuple[_StandIn, ...]:
+        """The question's words that a text may write another way (see ``_stand_ins``), read once per question."""
+        out = []
         for m in re.finditer(r"[\w’'-]+", question):
             word, term = m.group(), self.analyzer.term(m.group())
             if term is None or term not in plan.terms:
                 continue
-            if re.fullmatch(r"[A-Za-z]{2,6}", word) and (word.isupper() or term not in self.searcher.index.vocab):
-                out += [Token(term, s, e) for s, e in _spelled_by_initials(body, word)]
-            out += [Token(term, s, e) for s, e in _same_compound(body, word)]
-        return out
+            abbreviation = (re.fullmatch(r"[A-Za-z]{2,6}", word) is not None
+                            and (word.isupper() or term not in self.searcher.index.vocab))
+            compound = _compound_pattern(word)
+            if abbreviation or compound is not None:
+                out.append(_StandIn(term, word, abbreviation, compound))
+        return tuple(out)
 
     def _excluded(self, question: str) -> frozenset[str]:
         """Terms of what the question sets aside ("besides North Korea, which country ..."): not the answer."""
@@ -456,12 +470,27 @@ def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
     return []
 
 
-def _same_compound(body: str, word: str) -> list[tuple[int, int]]:
-    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
+def _stand_ins(body: str, stand_in_words: Sequence[_StandIn]) -> list[Token]:
+    """Words of ``body`` that stand for a question word written another way: the run whose initials spell
+    an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
+    compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
+    out: list[Token] = []
+    for w in stand_in_words:
+        if w.abbreviation:
+            out += [Token(w.term, s, e) for s, e in _spelled_by_initials(body, w.word)]
+        if w.compound is not None:
+            out += [Token(w.term, s, e) for s, e in _same_compound(body, w.word, w.compound)]
+    return out
+
+
+def _compound_pattern(word: str) -> re.Pattern[str] | None:
+    """A pattern for ``word`` with any of man/woman/person ("spokes" + ...), or None if it is no such compound."""
     m = re.fullmatch(rf"(\w{{3,}}?){_GENDERED}", word.casefold())
-    if m is None:
-        return []
-    pattern = re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE)
+    return re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE) if m else None
+
+
+def _same_compound(body: str, word: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
     return [w.span() for w in re.finditer(r"[\w’'-]+", body)
             if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
 
