@@ -24,6 +24,7 @@ from .search import Hit, Searcher, Sentence
 from .spans import (
     TITLES,
     Candidate,
+    Span,
     copula_other_side,
     eras,
     instances,
@@ -243,17 +244,21 @@ class AnswerFinder:
         reworded = question_terms | {t for c in plan.concepts if c.kind == "word"
                                      for alt in c.alternatives for t in alt}
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
+        # the sentence's words and name runs, read once for all its candidates
+        word_spans = words(body)
+        word_index = {s: i for i, (s, _) in enumerate(word_spans)}
+        runs = name_runs(body) if plan.answer_type == AnswerType.PERSON else []
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
-            terms = set(self.analyzer.terms(body[start:end]))
-            own = terms <= question_terms and (
-                c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
+            span_terms = tuple(self.analyzer.terms(body[start:end]))
+            terms = set(span_terms)
+            own = terms <= question_terms and (c not in structural or _said_in(span_terms, plan.terms))
             if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
                 continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
             if plan.answer_type == AnswerType.PERSON and (
-                    self._questions_own(body, start, end, others) or _rest_of_named(body, start, end, matched)):
+                    self._questions_own(body, start, end, others) or _rest_of_named(body, runs, start, end, matched)):
                 continue
-            closeness = self._closeness(body, start, end, matched)
+            closeness = self._closeness(word_spans, word_index, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
             if plan.answer_type == AnswerType.OTHER and any(body[t.end:start].strip() == "" for t in matched):
@@ -425,10 +430,10 @@ class AnswerFinder:
             return [Candidate(s, e, OPEN_QUALITY * 0.6) for s, e in stretches]
         return [Candidate(s, e, OPEN_QUALITY) for s, e in stretches]
 
-    def _closeness(self, body: str, start: int, end: int, matched: Sequence[Token]) -> float:
-        """Question-word IDF near the span, each word weighted 1 / (1 + words between), as a share."""
-        spans = words(body)
-        index_of = {s: i for i, (s, _) in enumerate(spans)}
+    def _closeness(self, spans: Sequence[Span], index_of: dict[int, int], start: int, end: int,
+                   matched: Sequence[Token]) -> float:
+        """Question-word IDF near the span, each word weighted 1 / (1 + words between), as a share; ``spans``
+        are the sentence's words, ``index_of`` each one's position by its start."""
         first = next((i for i, (s, _) in enumerate(spans) if s >= start), len(spans))
         last = next((i for i, (s, _) in reversed(list(enumerate(spans))) if s < end), first)
         total = near = 0.0
@@ -495,10 +500,11 @@ def _same_compound(body: str, word: str, pattern: re.Pattern[str]) -> list[tuple
             if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
 
 
-def _rest_of_named(body: str, start: int, end: int, matched: Sequence[Token]) -> bool:
+def _rest_of_named(body: str, runs: Sequence[Span], start: int, end: int, matched: Sequence[Token]) -> bool:
     """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
-    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count."""
-    for run_start, run_end in name_runs(body):
+    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count.
+    ``runs`` are the sentence's ``name_runs``."""
+    for run_start, run_end in runs:
         if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
             return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
     return False
