@@ -597,18 +597,18 @@ def _split_at(body: str, c: Candidate, matched: Sequence[Token], answer_type: An
 _LINKS = (r"the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|has|have|it|its|their|his|"
           r"her|should|would|could|will|with|by|for|in|on|at|if|when|whether|while|because|although|though|"
           r"unless|than|so|said|says|told")
+_LEADING_EDGE = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
+_TRAILING_EDGE = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
 
 
 def _trim(body: str, start: int, end: int) -> tuple[int, int]:
     """The span without surrounding space, punctuation, or function words at its edges."""
-    edge = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
     while start < end:
-        m = edge.match(body, start, end)
+        m = _LEADING_EDGE.match(body, start, end)
         if not m or m.end() == start:
             break
         start = m.end()
-    tail = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
-    m = tail.search(body, start, end)
+    m = _TRAILING_EDGE.search(body, start, end)
     if m and m.start() > start:
         end = m.start()
     if body.count("“", start, end) > body.count("”", start, end) and body.startswith("”", end):

@@ -355,6 +355,8 @@ _PLACE_ITEM = (rf"(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?(?:[A-Z][\w’'-]*\s+){{0
 _PLACE_LIST = re.compile(rf"\b(?i:in|of|across|throughout|to|at|between|within|around|from|into|over|near|on)\s+"
                          rf"(?:(?i:both|either)\s+)?(?P<list>{_PLACE_ITEM}(?:,\s+{_PLACE_ITEM})*,?\s+(?:and|or)\s+"
                          rf"{_PLACE_ITEM})")
+_PLACE_LIST_ITEM_BREAK = re.compile(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_PLACE_ITEM_OPENING = re.compile(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?")  # "the", a compass point
 
 
 def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
@@ -364,7 +366,7 @@ def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candida
     ("Korean" for "Pyongyang"), so the list is not cut there."""
     out = []
     for m in _PLACE_LIST.finditer(body):
-        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group("list"))
+        items = _PLACE_LIST_ITEM_BREAK.split(m.group("list"))
         if all(_is_place(item, kind_of) for item in items):
             out.append(Candidate(m.start("list"), m.end("list"), 1.0))
     return out
@@ -372,7 +374,7 @@ def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candida
 
 def _is_place(item: str, kind_of: Callable[[str], str | None]) -> bool:
     words = item.split()
-    named = re.sub(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?", "", item)
+    named = _PLACE_ITEM_OPENING.sub("", item)
     return (words[-1].casefold().rstrip("s") in _PLACE_WORDS or kind_of(named) == "place"
             or (named != item.removeprefix("the ") and named[:1].isupper()))
 
