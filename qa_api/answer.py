@@ -27,6 +27,7 @@ from .spans import (
     Span,
     copula_other_side,
     eras,
+    grounds,
     instances,
     is_org_name,
     name_runs,
@@ -77,10 +78,6 @@ PREDICATE_WORDS_MATCHED = 3  # the predicate's opening words the text must repea
 # A clause the text denies ("not referring to X by name", "were not disclosed"): for a yes/no question its
 # evidence is the negation itself.
 _NEGATION = re.compile(r"\b(?:not|never|no\s+longer)\s+(?=\w)", re.I)
-# Grounds the reason patterns of ``spans`` do not list; "given" only where it opens a phrase (", given X"),
-# not as a verb ("was given a medal").
-_MORE_REASONS = re.compile(r"(?:(?:^|[,;–—]\s*)given|\bowing\s+to|\bin\s+light\s+of|\bin\s+view\s+of|\bthanks\s+to"
-                           r"|\bas\s+a\s+result\s+of|\bamid)\s+(?!that\b)", re.I)
 # "a rare and direct acknowledgment": the describing words between a determiner and the noun described.
 _DESCRIBED_BY = re.compile(r"\b(?:a|an|the|this|that|its|their|his|her)\s+((?:[a-z][\w-]*,?\s+(?:(?:and|or)\s+)?)"
                            r"{1,4})$")
@@ -234,7 +231,7 @@ class AnswerFinder:
         if plan.answer_type == AnswerType.YESNO:
             structural = _denials(body)
         if plan.answer_type == AnswerType.REASON:
-            candidates = candidates + _grounds(body)
+            candidates = candidates + grounds(body)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
@@ -552,11 +549,6 @@ def _denials(body: str) -> list[Candidate]:
     """The clauses a sentence negates, from the negation to the clause's end ("not disclosed")."""
     return [Candidate(m.start(), phrase_at(body, m.end(), stop_at_prepositions=False)[1], 1.0)
             for m in _NEGATION.finditer(body)]
-
-
-def _grounds(body: str) -> list[Candidate]:
-    """Reasons given as a phrase after "given", "owing to", "amid" ...: the phrase, to its clause's end."""
-    return [Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0) for m in _MORE_REASONS.finditer(body)]
 
 
 def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:

@@ -60,6 +60,10 @@ _CALLED = re.compile(r"\b(?:call(?:ing|ed|s)?|label(?:l?ed|s)?|describ(?:ing|ed|
                      r"\s+(?:them|him|her|it|this|that)?\s*(?:as\s+)?([\w’' -]+?)(?=\s+(?:and|against|for)\b|[,.;]|$)")
 _REASON = re.compile(r"\b(?:because(?: of)?|due to|in order to|so as to|so that|since|(?<=necessary )to|"
                      r"(?<=attempt )to|(?<=bid )to|(?<=effort )to|(?<=aim )to|(?<=order )to)\s+[^,.;–—]{3,120}")
+# Reasons given as a phrase rather than a clause (``grounds``); "given" only where it opens a phrase
+# (", given X"), not as a verb ("was given a medal").
+_GROUNDS = re.compile(r"(?:(?:^|[,;–—]\s*)given|\bowing\s+to|\bin\s+light\s+of|\bin\s+view\s+of|\bthanks\s+to"
+                      r"|\bas\s+a\s+result\s+of|\bamid)\s+(?!that\b)", re.I)
 _WORD = re.compile(r"[\w’'-]+|[^\w\s]")
 _CAPITAL_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for|and|in)\s+)?[A-Z][\w’'.-]*)*")
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)"
@@ -132,6 +136,12 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
 def eras(body: str) -> list[Candidate]:
     """Periods named rather than dated ("the early years of the Cold War", "the 1950s")."""
     return [Candidate(m.start(), m.end(), ERA_QUALITY) for m in _ERA.finditer(body)]
+
+
+def grounds(body: str) -> list[Candidate]:
+    """Reasons given as a phrase after "given", "owing to", "amid" ...: the phrase, to its clause's end. Answers
+    weigh them beside the reason clauses of ``typed_candidates``; ranking's answer-type check does not."""
+    return [Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0) for m in _GROUNDS.finditer(body)]
 
 
 def _first_purpose(body: str, start: int, end: int) -> int:
