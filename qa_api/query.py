@@ -216,6 +216,30 @@ def base_forms(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+_RelatedTable = tuple[dict[str, str], dict[str, tuple[str, ...]]]  # base word of each term; related terms
+# Built once per process for each analyzer (told apart by its signature): stemming every WordNet word takes a
+# third of a second, and each service, reader or test would otherwise repeat it.
+_RELATED_TABLES: dict[tuple[tuple[str, object], ...], _RelatedTable] = {}
+
+
+def _related_tables(analyzer: Analyzer) -> _RelatedTable:
+    base: dict[str, str] = {}
+    for word, _ in related_words():
+        term = analyzer.term(word)
+        if term is not None and len(word) < len(base.get(term, word + " ")):
+            base[term] = word
+    related: dict[str, set[str]] = {}
+    for word, others in related_words():
+        term = analyzer.term(word)
+        if term is None or base[term] != word:
+            continue
+        for other in map(analyzer.term, others):
+            if other is not None and other != term:
+                related.setdefault(term, set()).add(other)
+                related.setdefault(other, set()).add(term)
+    return base, {term: tuple(sorted(others)) for term, others in related.items()}
+
+
 class RelatedTerms:
     """WordNet's related words as index terms, both ways: a question's "foundation" finds a passage's "basis"
     and "basis" finds "foundation", whichever of the two lists the sense among its frequent ones.
@@ -226,21 +250,10 @@ class RelatedTerms:
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self._base: dict[str, str] = {}
-        for word, _ in related_words():
-            term = analyzer.term(word)
-            if term is not None and len(word) < len(self._base.get(term, word + " ")):
-                self._base[term] = word
-        related: dict[str, set[str]] = {}
-        for word, others in related_words():
-            term = analyzer.term(word)
-            if term is None or self._base[term] != word:
-                continue
-            for other in map(analyzer.term, others):
-                if other is not None and other != term:
-                    related.setdefault(term, set()).add(other)
-                    related.setdefault(other, set()).add(term)
-        self._related = {term: tuple(sorted(others)) for term, others in related.items()}
+        key = tuple(sorted(analyzer.signature.items()))
+        if key not in _RELATED_TABLES:
+            _RELATED_TABLES[key] = _related_tables(analyzer)
+        self._base, self._related = _RELATED_TABLES[key]
 
     def of(self, word: str) -> tuple[str, ...]:
         """Terms related to one question word, or none when the word is not its term's base word inflected."""
