@@ -1,12 +1,14 @@
 """Question understanding: what kind of answer a question wants, and which index terms (and aliases) to look for.
 
-A question is read in three steps, all from its wording alone:
+A question is read in four steps, all from its wording alone:
 
 1. its expected answer type ("When ..." wants a date, "Who ..." a person; ``classify``);
 2. the interrogative cue that only states that type ("how many", "what kind of", "which year") is dropped
    from the terms searched, since the article does not contain it;
 3. words and names with aliases in ``data/synonyms.txt`` ("Pyongyang" for North Korea, "pact" for treaty)
-   become concepts that a passage may match through any of their phrases.
+   become concepts that a passage may match through any of their phrases;
+4. the remaining words, outside names, get WordNet's related words (``data/wordnet.txt``: "basis" for
+   "foundation"), which rank passages but do not count as the question's words in an answer's sentence.
 """
 
 from __future__ import annotations

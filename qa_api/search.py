@@ -100,8 +100,8 @@ class Searcher:
     def search(self, query: str, k: int, sources: Sequence[str] = (), *, rerank: bool = True) -> SearchResult:
         """The ``k`` best passages for ``query``, optionally only from the named source files.
 
-        ``rerank`` adds the question-oriented boosts (aliases, proximity, sentence, answer type); without it the
-        ranking is plain BM25 through the pruned top-k search, for keyword queries.
+        ``rerank`` adds the question-oriented boosts (aliases, related words, proximity, sentence, answer type);
+        without it the ranking is plain BM25 through the pruned top-k search, for keyword queries.
         """
         started = time.perf_counter()
         plan = self.reader.read(query)
