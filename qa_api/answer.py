@@ -323,9 +323,9 @@ class AnswerFinder:
             out += copula_other_side(body, own)
         out += self._agents(body, plan)
         if plan.dangling is not None:
-            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
             # "turn the ties into what?" asks outright for that preposition's object, whatever word it follows
             asked = re.search(rf"\b{plan.dangling[1]}\s+what\b", question, re.IGNORECASE) is not None
+            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
             stranded = (self._after_preposition(body, *plan.dangling)
                         or self._after_preposition(body, None, plan.dangling[1], 1.0 if asked else 0.8))
             if stranded:

@@ -104,16 +104,16 @@ _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have 
 # A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
 # ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
 # names where the object sits in the text.
+_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
+                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
+                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
+                       re.IGNORECASE)
 # A question word after a preposition inside the question ("stand in what with ...", "turn the ties into
 # what?"): the preposition's object is asked for, as if it were stranded.
 _INNER_QUESTION_WORD = re.compile(
     r"(?<=\w\s)([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|within|upon|"
     r"under|over|through|between|among|across|around|behind)\s+what\b(?=\s*(?:\?|$)|\s+(?:with|to|for|regarding|"
     r"about|on|in|at|from|by|over|against|after|before|during)\b)", re.IGNORECASE)
-_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
-                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
-                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
-                       re.IGNORECASE)
 # The question's main verb, where its shape makes it plain: right after a subject question word ("Who
 # commanded ..."), or after an auxiliary and a named subject ("How much did North Korea pay ..."; not after
 # "Putin's", which a noun follows).
