@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .analysis import Token
 from .query import AnswerType, QueryPlan
@@ -23,8 +24,10 @@ from .search import Hit, Searcher, Sentence
 from .spans import (
     TITLES,
     Candidate,
+    Span,
     copula_other_side,
     eras,
+    grounds,
     instances,
     is_org_name,
     name_runs,
@@ -75,10 +78,6 @@ PREDICATE_WORDS_MATCHED = 3  # the predicate's opening words the text must repea
 # A clause the text denies ("not referring to X by name", "were not disclosed"): for a yes/no question its
 # evidence is the negation itself.
 _NEGATION = re.compile(r"\b(?:not|never|no\s+longer)\s+(?=\w)", re.I)
-# Grounds the reason patterns of ``spans`` do not list; "given" only where it opens a phrase (", given X"),
-# not as a verb ("was given a medal").
-_MORE_REASONS = re.compile(r"(?:(?:^|[,;–—]\s*)given|\bowing\s+to|\bin\s+light\s+of|\bin\s+view\s+of|\bthanks\s+to"
-                           r"|\bas\s+a\s+result\s+of|\bamid)\s+(?!that\b)", re.I)
 # "a rare and direct acknowledgment": the describing words between a determiner and the noun described.
 _DESCRIBED_BY = re.compile(r"\b(?:a|an|the|this|that|its|their|his|her)\s+((?:[a-z][\w-]*,?\s+(?:(?:and|or)\s+)?)"
                            r"{1,4})$")
@@ -105,6 +104,15 @@ class Answer:
     end: int
     sentence: str
     confidence: float
+
+
+class _StandIn(NamedTuple):
+    """A question word the text may write another way, read from the question once."""
+
+    term: str
+    word: str
+    abbreviation: bool  # the text may spell it out by initials ("NSC")
+    compound: re.Pattern[str] | None  # its other gendered or neutral forms ("spokesperson" for "spokesman")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +160,8 @@ class AnswerFinder:
         best: _Scored | None = None
         key = self._key_terms(plan)
         read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
-        for hit, sentence, coverage in self._best_sentences(question, plan, hits[:read]):
+        stand_in_words = self._stand_in_words(question, plan)
+        for hit, sentence, coverage in self._best_sentences(plan, hits[:read], stand_in_words):
             if key and not key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
@@ -161,7 +170,8 @@ class AnswerFinder:
                 if plan.answer_type == AnswerType.NUMBER:
                     continue  # "how many were killed": a count of anything else in the sentence is no answer
                 coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
-            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms):
+            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms,
+                                      stand_in_words):
                 if best is None or scored.score > best.score:
                     best = scored
         if best is None or best.confidence < MIN_CONFIDENCE:
@@ -173,23 +183,25 @@ class AnswerFinder:
             sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
         )
 
-    def _best_sentences(self, question: str, plan: QueryPlan, hits: Sequence[Hit]
+    def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit], stand_in_words: Sequence[_StandIn]
                         ) -> list[tuple[Hit, Sentence, float]]:
         scored: list[tuple[float, int, Hit, Sentence, float]] = []
         for hit in hits:
             for sentence in self.searcher.read_passage(hit.row).sentences:
-                stand_ins = self._stand_ins(question, plan, hit.passage.text[sentence.start:sentence.end])
-                sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
+                if stand_in_words:
+                    stand_ins = _stand_ins(hit.passage.text[sentence.start:sentence.end], stand_in_words)
+                    sentence = replace(sentence, terms=sentence.terms | {t.term for t in stand_ins})
                 coverage = self.searcher.coverage(plan, sentence.terms)
                 scored.append((coverage - RANK_PENALTY * (hit.rank - 1), len(scored), hit, sentence, coverage))
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [(hit, sentence, coverage) for _, _, hit, sentence, coverage in scored[:SENTENCES_TRIED]]
 
     def _spans(self, question: str, plan: QueryPlan, hit: Hit, sentence: Sentence, coverage: float,
-               question_terms: set[str], alias_terms: set[str]) -> list[_Scored]:
+               question_terms: set[str], alias_terms: set[str], stand_in_words: Sequence[_StandIn]
+               ) -> list[_Scored]:
         body = hit.passage.text[sentence.start:sentence.end]
         matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
-        matched = sorted(matched + self._stand_ins(question, plan, body), key=lambda t: t.start)
+        matched = sorted(matched + _stand_ins(body, stand_in_words), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
         if plan.answer_type == AnswerType.NUMBER and _ASKS_DURATION.search(question):
             candidates = [c for c in candidates if _DURATION_UNIT.search(body, c.start, c.end)]
@@ -219,7 +231,7 @@ class AnswerFinder:
         if plan.answer_type == AnswerType.YESNO:
             structural = _denials(body)
         if plan.answer_type == AnswerType.REASON:
-            candidates = candidates + _grounds(body)
+            candidates = candidates + grounds(body)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
             candidates = structural + self._open_candidates(question, body, matched)
@@ -229,17 +241,21 @@ class AnswerFinder:
         reworded = question_terms | {t for c in plan.concepts if c.kind == "word"
                                      for alt in c.alternatives for t in alt}
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
+        # the sentence's words and name runs, read once for all its candidates
+        word_spans = words(body)
+        word_index = {s: i for i, (s, _) in enumerate(word_spans)}
+        runs = name_runs(body) if plan.answer_type == AnswerType.PERSON else []
         for c in candidates:
             start, end = _trim(body, c.start, c.end)
-            terms = set(self.analyzer.terms(body[start:end]))
-            own = terms <= question_terms and (
-                c not in structural or _said_in(tuple(self.analyzer.terms(body[start:end])), plan.terms))
+            span_terms = tuple(self.analyzer.terms(body[start:end]))
+            terms = set(span_terms)
+            own = terms <= question_terms and (c not in structural or _said_in(span_terms, plan.terms))
             if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
                 continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
             if plan.answer_type == AnswerType.PERSON and (
-                    self._questions_own(body, start, end, others) or _rest_of_named(body, start, end, matched)):
+                    self._questions_own(body, start, end, others) or _rest_of_named(body, runs, start, end, matched)):
                 continue
-            closeness = self._closeness(body, start, end, matched)
+            closeness = self._closeness(word_spans, word_index, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
                 closeness += FOLLOWS_BONUS  # "Chinese ... Politburo member Li Hongzhong" for "which Chinese official"
             if plan.answer_type == AnswerType.OTHER and any(body[t.end:start].strip() == "" for t in matched):
@@ -251,19 +267,19 @@ class AnswerFinder:
             out.append(_Scored(score, confidence, hit, sentence, sentence.start + start, sentence.start + end))
         return out
 
-    def _stand_ins(self, question: str, plan: QueryPlan, body: str) -> list[Token]:
-        """Words of ``body`` that stand for a question word written another way: the run whose initials spell
-        an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
-        compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
-        out: list[Token] = []
+    def _stand_in_words(self, question: str, plan: QueryPlan) -> tuple[_StandIn, ...]:
+        """The question's words that a text may write another way (see ``_stand_ins``), read once per question."""
+        out = []
         for m in re.finditer(r"[\w’'-]+", question):
             word, term = m.group(), self.analyzer.term(m.group())
             if term is None or term not in plan.terms:
                 continue
-            if re.fullmatch(r"[A-Za-z]{2,6}", word) and (word.isupper() or term not in self.searcher.index.vocab):
-                out += [Token(term, s, e) for s, e in _spelled_by_initials(body, word)]
-            out += [Token(term, s, e) for s, e in _same_compound(body, word)]
-        return out
+            abbreviation = (re.fullmatch(r"[A-Za-z]{2,6}", word) is not None
+                            and (word.isupper() or term not in self.searcher.index.vocab))
+            compound = _compound_pattern(word)
+            if abbreviation or compound is not None:
+                out.append(_StandIn(term, word, abbreviation, compound))
+        return tuple(out)
 
     def _excluded(self, question: str) -> frozenset[str]:
         """Terms of what the question sets aside ("besides North Korea, which country ..."): not the answer."""
@@ -307,9 +323,9 @@ class AnswerFinder:
             out += copula_other_side(body, own)
         out += self._agents(body, plan)
         if plan.dangling is not None:
-            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
             # "turn the ties into what?" asks outright for that preposition's object, whatever word it follows
             asked = re.search(rf"\b{plan.dangling[1]}\s+what\b", question, re.IGNORECASE) is not None
+            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
             stranded = (self._after_preposition(body, *plan.dangling)
                         or self._after_preposition(body, None, plan.dangling[1], 1.0 if asked else 0.8))
             if stranded:
@@ -411,10 +427,10 @@ class AnswerFinder:
             return [Candidate(s, e, OPEN_QUALITY * 0.6) for s, e in stretches]
         return [Candidate(s, e, OPEN_QUALITY) for s, e in stretches]
 
-    def _closeness(self, body: str, start: int, end: int, matched: Sequence[Token]) -> float:
-        """Question-word IDF near the span, each word weighted 1 / (1 + words between), as a share."""
-        spans = words(body)
-        index_of = {s: i for i, (s, _) in enumerate(spans)}
+    def _closeness(self, spans: Sequence[Span], index_of: dict[int, int], start: int, end: int,
+                   matched: Sequence[Token]) -> float:
+        """Question-word IDF near the span, each word weighted 1 / (1 + words between), as a share; ``spans``
+        are the sentence's words, ``index_of`` each one's position by its start."""
         first = next((i for i, (s, _) in enumerate(spans) if s >= start), len(spans))
         last = next((i for i, (s, _) in reversed(list(enumerate(spans))) if s < end), first)
         total = near = 0.0
@@ -456,20 +472,36 @@ def _spelled_by_initials(body: str, abbreviation: str) -> list[tuple[int, int]]:
     return []
 
 
-def _same_compound(body: str, word: str) -> list[tuple[int, int]]:
-    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
+def _stand_ins(body: str, stand_in_words: Sequence[_StandIn]) -> list[Token]:
+    """Words of ``body`` that stand for a question word written another way: the run whose initials spell
+    an abbreviation ("national security council" for "NSC"), and the other gendered or neutral form of a
+    compound ("spokesperson" for "spokesman"). Each carries the question word's term."""
+    out: list[Token] = []
+    for w in stand_in_words:
+        if w.abbreviation:
+            out += [Token(w.term, s, e) for s, e in _spelled_by_initials(body, w.word)]
+        if w.compound is not None:
+            out += [Token(w.term, s, e) for s, e in _same_compound(body, w.word, w.compound)]
+    return out
+
+
+def _compound_pattern(word: str) -> re.Pattern[str] | None:
+    """A pattern for ``word`` with any of man/woman/person ("spokes" + ...), or None if it is no such compound."""
     m = re.fullmatch(rf"(\w{{3,}}?){_GENDERED}", word.casefold())
-    if m is None:
-        return []
-    pattern = re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE)
+    return re.compile(rf"{re.escape(m.group(1))}{_GENDERED}", re.IGNORECASE) if m else None
+
+
+def _same_compound(body: str, word: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Words that are ``word`` with another of man/woman/person ("spokesperson" for "spokesman")."""
     return [w.span() for w in re.finditer(r"[\w’'-]+", body)
             if pattern.fullmatch(w.group()) and w.group().casefold() != word.casefold()]
 
 
-def _rest_of_named(body: str, start: int, end: int, matched: Sequence[Token]) -> bool:
+def _rest_of_named(body: str, runs: Sequence[Span], start: int, end: int, matched: Sequence[Token]) -> bool:
     """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
-    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count."""
-    for run_start, run_end in name_runs(body):
+    question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count.
+    ``runs`` are the sentence's ``name_runs``."""
+    for run_start, run_end in runs:
         if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
             return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
     return False
@@ -519,11 +551,6 @@ def _denials(body: str) -> list[Candidate]:
             for m in _NEGATION.finditer(body)]
 
 
-def _grounds(body: str) -> list[Candidate]:
-    """Reasons given as a phrase after "given", "owing to", "amid" ...: the phrase, to its clause's end."""
-    return [Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0) for m in _MORE_REASONS.finditer(body)]
-
-
 def _coordinations(body: str, names: Sequence[Candidate]) -> list[Candidate]:
     """Names joined by "and" or a comma, kept whole for a plural question ("Which countries ...")."""
     out = []
@@ -562,18 +589,18 @@ def _split_at(body: str, c: Candidate, matched: Sequence[Token], answer_type: An
 _LINKS = (r"the|a|an|of|to|and|or|but|that|which|who|as|is|was|were|are|be|been|had|has|have|it|its|their|his|"
           r"her|should|would|could|will|with|by|for|in|on|at|if|when|whether|while|because|although|though|"
           r"unless|than|so|said|says|told")
+_LEADING_EDGE = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
+_TRAILING_EDGE = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
 
 
 def _trim(body: str, start: int, end: int) -> tuple[int, int]:
     """The span without surrounding space, punctuation, or function words at its edges."""
-    edge = re.compile(rf"(?:[^\w$]|(?:{_LINKS})\b)+", re.IGNORECASE)
     while start < end:
-        m = edge.match(body, start, end)
+        m = _LEADING_EDGE.match(body, start, end)
         if not m or m.end() == start:
             break
         start = m.end()
-    tail = re.compile(rf"(?:[^\w%]|\b(?:{_LINKS}))+$", re.IGNORECASE)
-    m = tail.search(body, start, end)
+    m = _TRAILING_EDGE.search(body, start, end)
     if m and m.start() > start:
         end = m.start()
     if body.count("“", start, end) > body.count("”", start, end) and body.startswith("”", end):

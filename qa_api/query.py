@@ -1,12 +1,14 @@
 """Question understanding: what kind of answer a question wants, and which index terms (and aliases) to look for.
 
-A question is read in three steps, all from its wording alone:
+A question is read in four steps, all from its wording alone:
 
 1. its expected answer type ("When ..." wants a date, "Who ..." a person; ``classify``);
 2. the interrogative cue that only states that type ("how many", "what kind of", "which year") is dropped
    from the terms searched, since the article does not contain it;
 3. words and names with aliases in ``data/synonyms.txt`` ("Pyongyang" for North Korea, "pact" for treaty)
-   become concepts that a passage may match through any of their phrases.
+   become concepts that a passage may match through any of their phrases;
+4. the remaining words, outside names, get WordNet's related words (``data/wordnet.txt``: "basis" for
+   "foundation"), which rank passages but do not count as the question's words in an answer's sentence.
 """
 
 from __future__ import annotations
@@ -102,16 +104,16 @@ _NOT_FOCUS = frozenset(re.findall(r"\w+", "is was are were did does do has have 
 # A preposition left without its object: at the end ("... as symbols of?"), before a clause of its own
 # ("... respond with if ...") or before another preposition ("celebrated as in May?"). The word before it
 # names where the object sits in the text.
+_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
+                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
+                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
+                       re.IGNORECASE)
 # A question word after a preposition inside the question ("stand in what with ...", "turn the ties into
 # what?"): the preposition's object is asked for, as if it were stranded.
 _INNER_QUESTION_WORD = re.compile(
     r"(?<=\w\s)([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|within|upon|"
     r"under|over|through|between|among|across|around|behind)\s+what\b(?=\s*(?:\?|$)|\s+(?:with|to|for|regarding|"
     r"about|on|in|at|from|by|over|against|after|before|during)\b)", re.IGNORECASE)
-_DANGLING = re.compile(r"([\w’'-]+)\s+(of|with|to|for|as|about|from|in|on|at|by|into|against|toward|towards|"
-                       r"within|upon|under|over|through|between|among|across|around|behind|after)"
-                       r"\s*(?:\?|$|\s(?:if|when|while|after|before|because|unless|once|until|in|on|at|during)\b)",
-                       re.IGNORECASE)
 # The question's main verb, where its shape makes it plain: right after a subject question word ("Who
 # commanded ..."), or after an auxiliary and a named subject ("How much did North Korea pay ..."; not after
 # "Putin's", which a noun follows).
@@ -216,6 +218,30 @@ def base_forms(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+_RelatedTable = tuple[dict[str, str], dict[str, tuple[str, ...]]]  # base word of each term; related terms
+# Built once per process for each analyzer (told apart by its signature): stemming every WordNet word takes a
+# third of a second, and each service, reader or test would otherwise repeat it.
+_RELATED_TABLES: dict[tuple[tuple[str, object], ...], _RelatedTable] = {}
+
+
+def _related_tables(analyzer: Analyzer) -> _RelatedTable:
+    base: dict[str, str] = {}
+    for word, _ in related_words():
+        term = analyzer.term(word)
+        if term is not None and len(word) < len(base.get(term, word + " ")):
+            base[term] = word
+    related: dict[str, set[str]] = {}
+    for word, others in related_words():
+        term = analyzer.term(word)
+        if term is None or base[term] != word:
+            continue
+        for other in map(analyzer.term, others):
+            if other is not None and other != term:
+                related.setdefault(term, set()).add(other)
+                related.setdefault(other, set()).add(term)
+    return base, {term: tuple(sorted(others)) for term, others in related.items()}
+
+
 class RelatedTerms:
     """WordNet's related words as index terms, both ways: a question's "foundation" finds a passage's "basis"
     and "basis" finds "foundation", whichever of the two lists the sense among its frequent ones.
@@ -226,21 +252,10 @@ class RelatedTerms:
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self._base: dict[str, str] = {}
-        for word, _ in related_words():
-            term = analyzer.term(word)
-            if term is not None and len(word) < len(self._base.get(term, word + " ")):
-                self._base[term] = word
-        related: dict[str, set[str]] = {}
-        for word, others in related_words():
-            term = analyzer.term(word)
-            if term is None or self._base[term] != word:
-                continue
-            for other in map(analyzer.term, others):
-                if other is not None and other != term:
-                    related.setdefault(term, set()).add(other)
-                    related.setdefault(other, set()).add(term)
-        self._related = {term: tuple(sorted(others)) for term, others in related.items()}
+        key = tuple(sorted(analyzer.signature.items()))
+        if key not in _RELATED_TABLES:
+            _RELATED_TABLES[key] = _related_tables(analyzer)
+        self._base, self._related = _RELATED_TABLES[key]
 
     def of(self, word: str) -> tuple[str, ...]:
         """Terms related to one question word, or none when the word is not its term's base word inflected."""

@@ -95,13 +95,14 @@ class Searcher:
         n = max(index.n_passages, 1)
         self.unseen_idf = float(np.log((n + 0.5) / 0.5))
         self.read_passage = lru_cache(maxsize=8192)(self._read_passage)
+        self._term_weights = lru_cache(maxsize=256)(self._weights)
         warm_up()
 
     def search(self, query: str, k: int, sources: Sequence[str] = (), *, rerank: bool = True) -> SearchResult:
         """The ``k`` best passages for ``query``, optionally only from the named source files.
 
-        ``rerank`` adds the question-oriented boosts (aliases, proximity, sentence, answer type); without it the
-        ranking is plain BM25 through the pruned top-k search, for keyword queries.
+        ``rerank`` adds the question-oriented boosts (aliases, related words, proximity, sentence, answer type);
+        without it the ranking is plain BM25 through the pruned top-k search, for keyword queries.
         """
         started = time.perf_counter()
         plan = self.reader.read(query)
@@ -157,8 +158,7 @@ class Searcher:
 
     def coverage(self, plan: QueryPlan, terms: frozenset[str]) -> float:
         """The share of the question's IDF weight that a bag of terms covers, aliases included."""
-        weights = {t: self.idf(t) for t in plan.terms}
-        total = sum(weights.values())
+        weights, total = self._term_weights(plan.terms)
         if not total:
             return 0.0
         covered = {t for t in weights if t in terms}
@@ -166,6 +166,12 @@ class Searcher:
             if any(all(t in terms for t in alt) for alt in concept.alternatives):
                 covered.update(concept.terms)
         return sum(weights[t] for t in covered) / total
+
+    def _weights(self, terms: tuple[str, ...]) -> tuple[dict[str, float], float]:
+        """The question terms' IDFs and their sum: read once per question, not once per sentence it is
+        compared with (callers only read the dict)."""
+        weights = {t: self.idf(t) for t in terms}
+        return weights, sum(weights.values())
 
     def _read_passage(self, row: int) -> ReadPassage:
         passage = self.index.passage(row)

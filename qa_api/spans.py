@@ -60,6 +60,10 @@ _CALLED = re.compile(r"\b(?:call(?:ing|ed|s)?|label(?:l?ed|s)?|describ(?:ing|ed|
                      r"\s+(?:them|him|her|it|this|that)?\s*(?:as\s+)?([\w’' -]+?)(?=\s+(?:and|against|for)\b|[,.;]|$)")
 _REASON = re.compile(r"\b(?:because(?: of)?|due to|in order to|so as to|so that|since|(?<=necessary )to|"
                      r"(?<=attempt )to|(?<=bid )to|(?<=effort )to|(?<=aim )to|(?<=order )to)\s+[^,.;–—]{3,120}")
+# Reasons given as a phrase rather than a clause (``grounds``); "given" only where it opens a phrase
+# (", given X"), not as a verb ("was given a medal").
+_GROUNDS = re.compile(r"(?:(?:^|[,;–—]\s*)given|\bowing\s+to|\bin\s+light\s+of|\bin\s+view\s+of|\bthanks\s+to"
+                      r"|\bas\s+a\s+result\s+of|\bamid)\s+(?!that\b)", re.I)
 _WORD = re.compile(r"[\w’'-]+|[^\w\s]")
 _CAPITAL_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for|and|in)\s+)?[A-Z][\w’'.-]*)*")
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b[A-Z]\.[A-Z])(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)"
@@ -132,6 +136,12 @@ def typed_candidates(answer_type: AnswerType, body: str, kind_of: Callable[[str]
 def eras(body: str) -> list[Candidate]:
     """Periods named rather than dated ("the early years of the Cold War", "the 1950s")."""
     return [Candidate(m.start(), m.end(), ERA_QUALITY) for m in _ERA.finditer(body)]
+
+
+def grounds(body: str) -> list[Candidate]:
+    """Reasons given as a phrase after "given", "owing to", "amid" ...: the phrase, to its clause's end. Answers
+    weigh them beside the reason clauses of ``typed_candidates``; ranking's answer-type check does not."""
+    return [Candidate(*phrase_at(body, m.end(), stop_at_prepositions=False), 1.0) for m in _GROUNDS.finditer(body)]
 
 
 def _first_purpose(body: str, start: int, end: int) -> int:
@@ -355,6 +365,8 @@ _PLACE_ITEM = (rf"(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?(?:[A-Z][\w’'-]*\s+){{0
 _PLACE_LIST = re.compile(rf"\b(?i:in|of|across|throughout|to|at|between|within|around|from|into|over|near|on)\s+"
                          rf"(?:(?i:both|either)\s+)?(?P<list>{_PLACE_ITEM}(?:,\s+{_PLACE_ITEM})*,?\s+(?:and|or)\s+"
                          rf"{_PLACE_ITEM})")
+_PLACE_LIST_ITEM_BREAK = re.compile(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_PLACE_ITEM_OPENING = re.compile(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?")  # "the", a compass point
 
 
 def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
@@ -364,7 +376,7 @@ def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candida
     ("Korean" for "Pyongyang"), so the list is not cut there."""
     out = []
     for m in _PLACE_LIST.finditer(body):
-        items = re.split(r",\s+(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group("list"))
+        items = _PLACE_LIST_ITEM_BREAK.split(m.group("list"))
         if all(_is_place(item, kind_of) for item in items):
             out.append(Candidate(m.start("list"), m.end("list"), 1.0))
     return out
@@ -372,7 +384,7 @@ def place_lists(body: str, kind_of: Callable[[str], str | None]) -> list[Candida
 
 def _is_place(item: str, kind_of: Callable[[str], str | None]) -> bool:
     words = item.split()
-    named = re.sub(rf"^(?:the\s+)?(?:(?i:{_COMPASS})[\s-]+)?", "", item)
+    named = _PLACE_ITEM_OPENING.sub("", item)
     return (words[-1].casefold().rstrip("s") in _PLACE_WORDS or kind_of(named) == "place"
             or (named != item.removeprefix("the ") and named[:1].isupper()))
 
