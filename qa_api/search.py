@@ -165,7 +165,8 @@ class Searcher:
         for concept in plan.concepts:
             if any(all(t in terms for t in alt) for alt in concept.alternatives):
                 covered.update(concept.terms)
-        return sum(weights[t] for t in covered) / total
+        # summed in the question's order, not the set's (hash-seeded) one, so every process scores alike
+        return sum(w for t, w in weights.items() if t in covered) / total
 
     def _weights(self, terms: tuple[str, ...]) -> tuple[dict[str, float], float]:
         """The question terms' IDFs and their sum: read once per question, not once per sentence it is
@@ -234,7 +235,7 @@ class Searcher:
         for i, token in enumerate(tokens):
             positions.setdefault(token.term, []).append(i)
         total = 0.0
-        for a, b in set(zip(plan.terms, plan.terms[1:], strict=False)):
+        for a, b in dict.fromkeys(zip(plan.terms, plan.terms[1:], strict=False)):  # in order: same sum everywhere
             if a != b and a in positions and b in positions and _near(positions[a], positions[b]):
                 total += min(self.idf(a), self.idf(b))
         return total

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,16 @@ def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: p
     monkeypatch.setenv("QA_API_K1", "high")
     assert main(["index"]) == 2
     assert "QA_API_K1" in capsys.readouterr().err
+
+
+def test_every_process_scores_a_question_alike(index_dir: Path) -> None:
+    """Gunicorn workers are separate processes with their own string-hash seeds: no sum may follow set order."""
+    question = "Did Russia and North Korea exchange letters to mark the liberation of Korea from Japan?"
+
+    def scores(seed: str) -> list[tuple[str, float]]:
+        done = subprocess.run([sys.executable, "-m", "qa_api", "ask", question, "--json", "--top-k", "10",
+                               "--index", str(index_dir)], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        return [(p["id"], p["score"]) for p in json.loads(done.stdout)["passages"]]
+
+    assert scores("1") == scores("2") == scores("3")
