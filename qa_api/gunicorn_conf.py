@@ -8,9 +8,12 @@ whatever ``index/CURRENT`` names now, then retires the old ones gracefully. ``qa
 index before gunicorn starts, so workers only ever load it.
 """
 
+from qa_api import ratelimit
 from qa_api.settings import Settings
 
 _settings = Settings.from_env()
+# One table of rate-limit counts for all workers, made here in the master before any is forked.
+ratelimit.share_with_workers(_settings.rate_limit)
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers

@@ -30,7 +30,7 @@ class Settings:
     b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
     epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
-    rate_limit: str = _setting("off", "Requests allowed per client address and worker, e.g. "
+    rate_limit: str = _setting("off", "Requests allowed per client address (all workers together), e.g. "
                                       "`20/second;600/minute`, or `off`.")
     key: str = _setting("", "API key: when set, every `/v1/*` request needs `Authorization: Bearer <key>`.",
                         secret=True)

@@ -32,6 +32,11 @@ class LiveServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
+    def workers(self) -> list[int]:
+        """The pids of the gunicorn master's workers (the master is the process started)."""
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
+        return sorted(int(p) for p in found.stdout.split())
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

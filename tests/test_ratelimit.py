@@ -1,18 +1,25 @@
 """Per-client rate limiting: off by default, 429 with Retry-After on every route once over (problem+json, or the
-OpenAI error shape on the OpenAI-compatible routes)."""
+OpenAI error shape on the OpenAI-compatible routes), one allowance per client across all workers."""
 
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import os
+import signal
+import threading
+from pathlib import Path
 
 import pytest
 from openapi_core import OpenAPI
 
 from qa_api.app import create_app
 from qa_api.errors import ConfigError
+from qa_api.ratelimit import Allowances, RateLimiter
 from qa_api.service import QAService
 from qa_api.settings import Settings
-from tests.conftest import ContractClient, assert_problem
+from tests.conftest import SEEDS, ContractClient, assert_problem
+from tests.live import start_server, wait_for
 
 
 def limited_client(settings: Settings, service: QAService, openapi: OpenAPI, limit: str) -> ContractClient:
@@ -65,3 +72,66 @@ def test_clients_are_counted_apart(settings: Settings, service: QAService, opena
 def test_a_malformed_limit_is_a_config_error(settings: Settings, service: QAService) -> None:
     with pytest.raises(ConfigError):
         create_app(dataclasses.replace(settings, rate_limit="lots"), service)
+
+
+def test_a_limit_allows_its_burst_then_one_request_per_interval() -> None:
+    limiter = RateLimiter("3/minute")
+    assert [limiter.retry_after("10.0.0.1", now=1000.0) for _ in range(3)] == [None, None, None]
+    assert limiter.retry_after("10.0.0.1", now=1000.0) == 20  # one request back every 60 / 3 s
+    assert limiter.retry_after("10.0.0.1", now=1019.5) == 1
+    assert limiter.retry_after("10.0.0.1", now=1020.0) is None
+    assert limiter.retry_after("10.0.0.1", now=1020.0) == 20
+    assert [limiter.retry_after("10.0.0.1", now=1080.0) for _ in range(3)] == [None, None, None]  # all back
+
+
+def test_every_limit_of_a_spec_is_kept() -> None:
+    limiter = RateLimiter("2/second;3/minute")
+    assert [limiter.retry_after("c", now=t) for t in (0.0, 0.0, 5.0)] == [None, None, None]
+    assert limiter.retry_after("c", now=10.0) == 10  # the second allows it, the minute's one is back at 20 s
+
+
+def test_the_table_survives_a_worker_killed_while_holding_its_lock() -> None:
+    fd = os.memfd_create("test-rate-limit")
+    os.ftruncate(fd, 1 << 20)
+    allowances = Allowances(fd)
+    child = os.fork()
+    if child == 0:  # a worker that dies between taking the lock and letting it go
+        with allowances._locked():
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(child, 0)
+    result: list[float] = []
+    taker = threading.Thread(target=lambda: result.append(allowances.take(7, 0.0, 1.0, 1.0)), daemon=True)
+    taker.start()
+    taker.join(timeout=10)
+    os.close(fd)
+    assert result == [0.0]
+
+
+def test_workers_share_one_limit(index_dir: Path, tmp_path: Path) -> None:
+    """With two gunicorn workers, "10/minute" lets 10 of 40 requests through, 20 to each worker, not 10 each."""
+    env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir),
+               QA_API_RATE_LIMIT="10/minute")
+    server = start_server(env, tmp_path / "server.log", workers=2)
+    host, port = server.url.removeprefix("http://").split(":")
+
+    def one() -> int:
+        # from an address of its own: the readiness checks that started the server spent 127.0.0.1's allowance
+        connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=("127.0.0.2", 0))
+        try:
+            connection.request("GET", "/v1/documents")
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    statuses = []
+    try:
+        assert wait_for(lambda: len(server.workers()) == 2)
+        for paused in server.workers():
+            os.kill(paused, signal.SIGSTOP)  # so the other worker takes every connection
+            try:
+                statuses += [one() for _ in range(20)]
+            finally:
+                os.kill(paused, signal.SIGCONT)
+    finally:
+        server.stop()
+    assert statuses.count(200) == 10 and statuses.count(429) == 30, statuses

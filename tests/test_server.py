@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 
 import pytest
 import requests
@@ -30,14 +29,9 @@ def test_errors_from_the_real_server_are_problem_json(live_server: LiveServer) -
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
-def _workers(server: LiveServer) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
-
-
 def test_a_killed_worker_is_replaced(live_server: LiveServer) -> None:
-    assert wait_for(lambda: len(_workers(live_server)) == 2)
-    victim = _workers(live_server)[0]
+    assert wait_for(lambda: len(live_server.workers()) == 2)
+    victim = live_server.workers()[0]
     os.kill(victim, signal.SIGKILL)
-    assert wait_for(lambda: len(_workers(live_server)) == 2 and victim not in _workers(live_server))
+    assert wait_for(lambda: len(live_server.workers()) == 2 and victim not in live_server.workers())
     assert requests.get(f"{live_server.url}/healthz", timeout=5).status_code == 200
