@@ -34,7 +34,7 @@ RATE_LIMITED = "urn:qa-api:problem:rate-limited"
 SHARED_TABLE = "QA_API_RATE_LIMIT_TABLE"
 SLOTS = 16384  # clients (times limits) tracked at once; past that the one nearest its full allowance is dropped
 PROBES = 16  # slots tried per key before one is taken over
-_SLOT = struct.Struct("<Qd")  # key hash, the time (s) its allowance is next fully back
+_SLOT = struct.Struct("<Qd")  # key hash, the monotonic time (s) its allowance is next fully back
 _TABLE_SIZE = SLOTS * _SLOT.size
 
 
@@ -115,7 +115,7 @@ class RateLimiter:
 
     def retry_after(self, client: str, now: float | None = None) -> int | None:
         """Count one request from ``client``; whole seconds to wait if that was over any limit, else None."""
-        now = time.time() if now is None else now
+        now = time.monotonic() if now is None else now  # system-wide, so the same in every worker
         for item in self.items:
             period = float(item.get_expiry())
             wait = self.allowances.take(_key(client, item), now, period / item.amount, period)
