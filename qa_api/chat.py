@@ -98,7 +98,7 @@ def _openai_error_shape(response: Response) -> Response:
         return response
     problem: dict[str, Any] = json.loads(response.get_data())
     errors = problem.get("errors") or [{}]
-    code = "invalid_api_key" if response.status_code == 401 else None
+    code = {401: "invalid_api_key", 429: "rate_limit_exceeded"}.get(response.status_code)
     body = OpenAIError.of(response.status_code, problem.get("detail", ""), errors[0].get("field"), code)
     response.set_data(body.model_dump_json())
     response.mimetype = "application/json"
@@ -110,6 +110,8 @@ def _parse() -> ChatRequest:
         return parse_json(ChatRequest)
     except ValidationError as exc:
         error = exc.errors()[0]
+        if error["type"] == "model_type" and not error["loc"]:
+            raise ChatError(400, "The request body must be a JSON object.", None, "invalid_value") from None
         param = _param(error["loc"]) or "messages"  # only the whole-conversation check has no location
         if error["type"] == "extra_forbidden":
             raise ChatError(400, f"Unrecognized request argument supplied: {param}", param) from None

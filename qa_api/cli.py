@@ -10,12 +10,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic import ValidationError
+
 from . import __version__
 from .bm25 import BM25Params
 from .corpus import Passage
 from .errors import QAError
 from .evaluate import evaluate, format_report, read_questions
-from .models import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskResponse, HitOut
+from .models import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
 from .service import QAService
 from .settings import Settings, documented_settings
 from .store import rebuild_index
@@ -87,8 +89,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    try:  # the same bounds as POST /v1/ask
+        request = AskRequest(question=args.question, top_k=args.top_k)
+    except ValidationError as exc:
+        raise ValueError(f"question: {exc.errors()[0]['msg']}") from None
     service = QAService.open(settings, progress=progress_bar)
-    result = service.ask(args.question, args.top_k)
+    result = service.ask(request.question, request.top_k)
     if args.json:
         response = AskResponse(question=result.question, took_ms=round(result.took_ms, 3),
                                answer=AnswerOut.of(result.answer) if result.answer else None,
@@ -124,7 +130,8 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    report = evaluate(QAService.open(settings, progress=progress_bar), read_questions(args.file))
+    questions = read_questions(args.file)  # a bad file is reported before the index is loaded
+    report = evaluate(QAService.open(settings, progress=progress_bar), questions)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

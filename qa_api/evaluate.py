@@ -75,6 +75,8 @@ def read_questions(path: Path) -> list[Question]:
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path.name} line {number}: not a question record ({exc})") from exc
+    if not questions:
+        raise ValueError(f"{path.name}: no questions")
     return questions
 
 

@@ -7,6 +7,7 @@ Passage text is not stored twice: it is a slice of its document's text, kept onc
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -99,11 +100,12 @@ class Index:
         """The row of a passage id such as ``001_5fe9c23b30af33fc-p4``."""
         stem, _, paragraph = passage_id.rpartition("-p")
         doc = self._doc_by_stem.get(stem)
-        if doc is None or not paragraph.isdecimal() or not paragraph.isascii():
+        # only the id as written: digits without a leading zero, and few enough to read as a number
+        if doc is None or re.fullmatch(r"[1-9][0-9]{0,9}", paragraph) is None:
             raise UnknownPassageError(passage_id)
         info = self.documents[doc]
         n = int(paragraph)
-        if not 1 <= n <= info.passage_count:
+        if n > info.passage_count:
             raise UnknownPassageError(passage_id)
         return info.first_passage + n - 1
 

@@ -96,6 +96,8 @@ def test_health_readiness_spec_and_docs(client: ContractClient) -> None:
         ("POST", "/v1/ask", {"data": '{"question": NaN}', "content_type": "application/json"}, 400),
         ("POST", "/v1/ask", {"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}, 400),
         ("POST", "/v1/ask", {"data": b"\xff\xfe", "content_type": "application/json"}, 400),
+        ("POST", "/v1/ask", {"data": '{"question": "hi", "top_k": ' + "9" * 5000 + "}",
+                             "content_type": "application/json"}, 400),
         ("POST", "/v1/ask", {"data": "question=hi", "content_type": "application/x-www-form-urlencoded"}, 415),
         ("POST", "/v1/ask", {"data": '{"question": "hi"}'}, 415),
         ("POST", "/v1/ask", {"json": {"question": "x" * 70000}}, 413),
@@ -115,6 +117,8 @@ def test_health_readiness_spec_and_docs(client: ContractClient) -> None:
         ("GET", "/v1/search", {"query": {"q": "x" * 5000}}, 414),
         ("GET", "/v1/passages/nope-p1", {}, 404),
         ("GET", "/v1/passages/001_5fe9c23b30af33fc-p999", {}, 404),
+        ("GET", "/v1/passages/001_5fe9c23b30af33fc-p01", {}, 404),  # ids are matched as written
+        ("GET", "/v1/passages/001_5fe9c23b30af33fc-p" + "9" * 5000, {}, 404),  # too long to read as a number
         ("GET", "/v1/documents/nope.txt", {}, 404),
         ("GET", "/v1/nothing", {}, 404),
         ("DELETE", "/v1/ask", {}, 405),
@@ -156,3 +160,9 @@ def test_every_operation_is_documented_for_tool_use() -> None:
             assert "default" in op["responses"], (path, method)
     assert len(ids) == len(set(ids))
     assert {"searchPassages", "askQuestion", "listDocuments", "getDocument", "getPassage"} <= set(ids)
+
+
+def test_a_number_too_long_to_read_is_refused_in_plain_words(client: ContractClient) -> None:
+    body = '{"question": "hi", "top_k": ' + "9" * 5000 + "}"
+    problem = assert_problem(client.post("/v1/ask", data=body, content_type="application/json"), 400)
+    assert problem["detail"] == "A number in the body has more than 30 digits."

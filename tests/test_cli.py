@@ -62,3 +62,20 @@ def test_every_process_scores_a_question_alike(index_dir: Path) -> None:
         return [(p["id"], p["score"]) for p in json.loads(done.stdout)["passages"]]
 
     assert scores("1") == scores("2") == scores("3")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["ask", ""], "question: String should have at least 1 character"),
+    (["ask", "x" * 1001], "question: String should have at most 1000 characters"),
+])
+def test_ask_refuses_what_post_ask_refuses(index_dir: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                           message: str) -> None:
+    assert main([*argv, "--index", str(index_dir)]) == 2
+    assert capsys.readouterr().err.strip() == f"qa-api: error: {message}"
+
+
+def test_eval_of_a_file_without_questions_is_an_error(index_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    assert main(["eval", str(tmp_path / "empty.jsonl"), "--index", str(index_dir)]) == 2
+    assert "empty.jsonl: no questions" in capsys.readouterr().err

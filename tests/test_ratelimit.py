@@ -57,6 +57,7 @@ def test_the_chat_routes_say_429_in_the_openai_shape_with_retry_after(
     response = client.open(method, path, json=body if method == "POST" else None)
     assert response.status_code == 429 and response.mimetype == "application/json"
     assert response.get_json()["error"]["type"] == "requests"
+    assert response.get_json()["error"]["code"] == "rate_limit_exceeded"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
