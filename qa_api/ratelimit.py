@@ -18,6 +18,7 @@ import math
 import mmap
 import os
 import struct
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -45,9 +46,18 @@ def enabled(spec: str) -> bool:
 def share_with_workers(spec: str) -> None:
     """In the gunicorn master: make the table every worker forked from now on counts in (when limiting)."""
     if enabled(spec):
-        fd = os.memfd_create("qa-api-rate-limit")
+        fd = _unnamed_file()
         os.ftruncate(fd, _TABLE_SIZE)
         os.environ[SHARED_TABLE] = f"{os.getpid()}:{fd}"
+
+
+def _unnamed_file() -> int:
+    """A file only its descriptor reaches: in memory where the system has that (Linux), else unlinked in TMPDIR."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("qa-api-rate-limit")
+    fd, path = tempfile.mkstemp(prefix="qa-api-rate-limit-")
+    os.unlink(path)
+    return fd
 
 
 def _inherited_table() -> int | None:
