@@ -7,6 +7,7 @@ contains one and is at most five tokens longer.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -20,6 +21,8 @@ from .service import QAService
 
 RANK_DEPTH = 10
 MAX_EXTRA_ANSWER_TOKENS = 5
+# Where the report splits answers by confidence, to show how far a user may trust one.
+CONFIDENCE_BANDS = (0.4, 0.6)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"})
 
 
@@ -43,7 +46,17 @@ class Report:
     answerable_null: int = 0
     unanswerable: int = 0
     unanswerable_null: int = 0
+    answered: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, right) of every answer given
     details: list[dict[str, Any]] = field(default_factory=list)
+
+    def by_confidence(self) -> list[dict[str, Any]]:
+        """Answers given and right ones per confidence band (an answer to an unanswerable question is wrong)."""
+        edges = (0.0, *CONFIDENCE_BANDS, float("inf"))
+        out = []
+        for low, high in itertools.pairwise(edges):
+            band = [right for confidence, right in self.answered if low <= confidence < high]
+            out.append({"from": low, "to": min(high, 1.0), "answers": len(band), "right": sum(band)})
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         n = max(self.answerable, 1)
@@ -57,6 +70,7 @@ class Report:
             "answerable_null": self.answerable_null,
             "unanswerable": self.unanswerable,
             "unanswerable_null": self.unanswerable_null,
+            "answers_by_confidence": self.by_confidence(),
             "details": self.details,
         }
 
@@ -98,8 +112,11 @@ def evaluate(service: QAService, questions: Iterable[Question]) -> Report:
         else:
             report.unanswerable += 1
             report.unanswerable_null += answer is None
+        confidence = result.answer.confidence if result.answer else None
+        if confidence is not None:
+            report.answered.append((confidence, right and q.answerable))
         report.details.append({"id": q.id, "question": q.question, "relevant_rank": rank, "answer": answer,
-                               "answer_right": right if q.answerable else answer is None})
+                               "confidence": confidence, "answer_right": right if q.answerable else answer is None})
     return report
 
 
@@ -140,6 +157,8 @@ def format_report(report: Report) -> str:
         f"answer accuracy   {d['answer_accuracy']:.3f}  ({report.answers_right}/{n} answerable)",
         f"no answer         {report.unanswerable_null}/{report.unanswerable} unanswerable, "
         f"{report.answerable_null}/{n} answerable",
+        "by confidence     " + ", ".join(f"{b['from']:.1f}–{b['to']:.1f}: {b['right']}/{b['answers']} right"
+                                         for b in report.by_confidence()),
     ]
     return "\n".join(lines)
 

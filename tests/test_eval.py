@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa_api.evaluate import answer_matches, evaluate, read_questions
+from qa_api.evaluate import Question, Report, answer_matches, evaluate, read_questions
 from qa_api.service import QAService
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_QUESTION, ROOT
 
 
 def test_dev_set_meets_the_bar(service: QAService) -> None:
@@ -60,3 +60,16 @@ def test_held_out_sets_keep_their_measured_figures(service: QAService, name: str
 )
 def test_answer_matching_rules(answer: str, accepted: list[str], right: bool) -> None:
     assert answer_matches(answer, accepted) is right
+
+
+def test_answers_are_counted_by_confidence_band() -> None:
+    report = Report(answered=[(0.25, False), (0.39, True), (0.4, True), (0.59, False), (0.6, True), (1.0, True)])
+    assert [(b["from"], b["to"], b["answers"], b["right"]) for b in report.by_confidence()] == [
+        (0.0, 0.4, 2, 1), (0.4, 0.6, 2, 1), (0.6, 1.0, 2, 2)]
+
+
+def test_an_answer_to_a_question_marked_unanswerable_counts_as_wrong(service: QAService) -> None:
+    marked = Question(id="x", question=EXAMPLE_QUESTION, answerable=False, evidence=(), answers=())
+    report = evaluate(service, [marked])
+    assert [(b["answers"], b["right"]) for b in report.by_confidence() if b["answers"]] == [(1, 0)]
+    assert report.details[0]["confidence"] is not None and report.details[0]["answer_right"] is False
