@@ -501,10 +501,17 @@ def _rest_of_named(body: str, runs: Sequence[Span], start: int, end: int, matche
     """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
     question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count.
     ``runs`` are the sentence's ``name_runs``."""
-    for run_start, run_end in runs:
+    for run_start, run_end in (part for run in runs for part in _names_joined_by_and(body, run)):
         if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
             return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
     return False
+
+
+def _names_joined_by_and(body: str, run: Span) -> list[Span]:
+    """A name run cut at a lowercase "and": "Kim Jong Un and Defense Minister Shoigu" is two names here."""
+    cuts = [m.span() for m in re.finditer(r"\s+and\s+", body[run[0]:run[1]])]
+    edges = [run[0], *(run[0] + x for cut in cuts for x in cut), run[1]]
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def _title_before(body: str, start: int) -> str:

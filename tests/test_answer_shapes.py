@@ -79,6 +79,7 @@ RIVER = "\n".join((
     "Analysts expect the quotas to hold, owing to the cooperatives’ strong support for the pact.",
     "Photographs showed the two mayors examining the repaired floodgates on Monday beside the old mill race.",
     "The statement marks a rare and public admission of the towns’ past mistakes.",
+    "The talks between Lena Ortiz and Harbour Master Piet Vos lasted late into the night.",
 )) + "\n"
 
 
@@ -130,6 +131,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
          ["Karl Huber"]),
         # not the rest of a name the question gives; in a headline, capitalised words are no title
         ("who thanked tomas for the talks", ["Eva Lakatos"]),
+        ("who did ortiz hold talks with", ["Piet Vos"]),  # two names joined by "and"
         ("Whose water plan was challenged in the lawsuit a Vienna judge dismissed?", ["Novak"]),
         # an abbreviation spelled out, a neutral form of a title
         ("Which IWC spokesman talked about reviewing the treaty?", ["Maria Dobos"]),
