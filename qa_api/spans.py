@@ -419,7 +419,7 @@ def _skip_space(body: str, i: int, end: int) -> int:
 # Where a noun phrase ends: clause punctuation, a dash, or a word that starts a new clause.
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”–—!?]|\.(?=\s|$)|\s-\s|\b(?:although|though|while|but|which|who|whose|that|"
                           r"because|amid|despite|should|if|when|whereas|after|before|said|says)\b", re.IGNORECASE)
-_PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|of|about|into|during|against|over|under|since|as|"
+_PREPOSITION = re.compile(r"\s(?:in|on|at|for|from|with|by|to|about|into|during|against|over|under|since|as|"
                           r"without|between|through|across|alongside|near|inside|outside)\b", re.IGNORECASE)
 _LIST_CUE = re.compile(r"\b(?:such as|including|in particular|namely|especially|notably)\s+", re.IGNORECASE)
 _APPOSITIVE = re.compile(r"([A-Z][\w’'-]*(?:\s+[A-Z0-9][\w’'-]*)*),\s+(?:a|an|the|its|their)\s+(?:[\w’'-]+\s+){0,3}$")

@@ -80,6 +80,7 @@ RIVER = "\n".join((
     "Photographs showed the two mayors examining the repaired floodgates on Monday beside the old mill race.",
     "The statement marks a rare and public admission of the towns’ past mistakes.",
     "The talks between Lena Ortiz and Harbour Master Piet Vos lasted late into the night.",
+    "The mayors said the festival would add colour to the memory of the old mill.",
 )) + "\n"
 
 
@@ -147,6 +148,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         # a question word after a preposition: the answer follows that preposition in the text
         ("Arlen and Borsk stand in what with the fishing cooperatives regarding the quotas?", ["agreement"]),
         ("Ortiz said the festival would help turn the ties into what?", ["a lasting cultural partnership"]),
+        # an "of" phrase belongs to the noun before it
+        ("the mayors said the festival would add colour to what", ["the memory of the old mill"]),
         # "what did X say is <predicate>": the subject the text gives that predicate
         ("What did Ortiz say is bound to prevail over old quarrels?", ["lasting cooperation between the towns"]),
         # a yes/no question whose sentence denies it: the negated clause
