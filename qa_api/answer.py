@@ -41,6 +41,7 @@ from .spans import (
 __all__ = ["MIN_CONFIDENCE", "Answer", "AnswerFinder", "AnswerType"]
 
 MIN_CONFIDENCE = 0.235  # calibrated on the dev set: README, "Quality"
+FALLBACK_CONFIDENCE = 0.3  # what a span needs to be given in place of a better-placed one that is unsure
 SENTENCES_TRIED = 4
 PASSAGES_READ = 3
 # A duration is rare and easy to tell from other numbers, so "how long" questions may look further down.
@@ -157,6 +158,9 @@ class AnswerFinder:
             return None
         question_terms = set(plan.terms)
         alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
+        # the best-placed span, and the best-placed one confident enough to stand in for it when it is not:
+        # a span in a sentence that shares little with the question must not hide one that answers it
+        top: _Scored | None = None
         best: _Scored | None = None
         key = self._key_terms(plan)
         read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
@@ -172,9 +176,13 @@ class AnswerFinder:
                 coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
             for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms,
                                       stand_in_words):
-                if best is None or scored.score > best.score:
+                if top is None or scored.score > top.score:
+                    top = scored
+                if scored.confidence >= FALLBACK_CONFIDENCE and (best is None or scored.score > best.score):
                     best = scored
-        if best is None or best.confidence < MIN_CONFIDENCE:
+        if top is not None and top.confidence >= MIN_CONFIDENCE:
+            best = top
+        if best is None:
             return None
         passage = best.hit.passage
         return Answer(

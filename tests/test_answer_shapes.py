@@ -83,6 +83,13 @@ RIVER = "\n".join((
     "The mayors said the festival would add colour to the memory of the old mill.",
 )) + "\n"
 
+FLOOD = "\n".join((
+    "Governor Thanks Farmers After Flood",
+    "Governor Paul Merz expressed gratitude for the farmers union’s steady support during the spring flood crisis.",
+    "In response, the union thanked Merz for the support, stressing the bond between the valley and the capital.",
+    "The river rose above its banks twice in April.",
+)) + "\n"
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
@@ -91,6 +98,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
     (corpus / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
     (corpus / "treaty.txt").write_text(TREATY, encoding="utf-8")
     (corpus / "river.txt").write_text(RIVER, encoding="utf-8")
+    (corpus / "flood.txt").write_text(FLOOD, encoding="utf-8")
     return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
 
 
@@ -160,6 +168,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
         ("What makes analysts think the quotas will hold?", ["the cooperatives’ strong support for the pact"]),
         # the object of the text's synonym of the question's verb
         ("What were the two mayors pictured inspecting?", ["the repaired floodgates"]),
+        # a sentence that answers in other words, over one that repeats the verb but shares little else
+        ("Who thanked the farmers union for its steady support in the flood crisis?", ["Paul Merz"]),
         # "how does the article characterize X": the words the text describes X with
         ("How does the article characterize the admission of past mistakes?", ["rare and public"]),
     ],
