@@ -21,17 +21,18 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
 
 # Floors at what each held-out set measures, so a regression shows: (Recall@1, Recall@5, MRR@10, answer accuracy,
 # unanswerable questions left unanswered at least, answerable ones left unanswered at most). Holdout was kept
-# aside from all tuning; holdout2 was written after it; holdout3 to holdout5 were written blind, measured once,
-# then read for failure classes, so these floors keep the rules for those classes in place; holdout6 and holdout7
-# were written blind and never read, so theirs hold the figures the overfitting gap is stated with (README, "Quality").
+# aside from all tuning; holdout2 was written after it; holdout3 to holdout7 were written blind, measured once,
+# then read for failure classes, so these floors keep the rules for those classes in place; holdout8 was written
+# blind and never read, so its floors hold the figures the overfitting gap is stated with (README, "Quality").
 HOLDOUT_FLOORS = {
     "holdout": (0.81, 0.96, 0.85, 0.88, 3, 1),
     "holdout2": (0.92, 0.92, 0.92, 0.92, 2, 1),  # the one unanswered asks for the byline, which is not indexed
     "holdout3": (0.81, 0.99, 0.87, 0.72, 3, 1),
     "holdout4": (0.81, 0.95, 0.87, 0.86, 2, 0),
-    "holdout5": (0.81, 0.92, 0.86, 0.55, 1, 8),
-    "holdout6": (0.85, 0.92, 0.89, 0.25, 0, 9),
-    "holdout7": (0.81, 0.88, 0.84, 0.59, 1, 3),
+    "holdout5": (0.81, 0.92, 0.86, 0.55, 1, 7),
+    "holdout6": (0.85, 0.92, 0.89, 0.33, 0, 8),
+    "holdout7": (0.81, 0.88, 0.84, 0.66, 1, 1),
+    "holdout8": (0.85, 0.92, 0.88, 0.77, 2, 3),
 }
 
 
