@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     """Build the app around a loaded index (built first if it is missing, stale or corrupt)."""
     settings = settings or Settings.from_env(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.update(QA_API_SETTINGS=settings, QA_API_MAX_BODY_BYTES=settings.max_body_bytes,
                       MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["qa_api"] = service or QAService.open(settings)
@@ -37,6 +37,16 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
     return app
+
+
+class _App(Flask):
+    def make_default_options_response(self) -> Response:
+        """The automatic answer to OPTIONS (and CORS preflights): its ``Allow`` header and no body, so no
+        Content-Type either."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
 
 
 def _refuse_long_query_string() -> Response | None:

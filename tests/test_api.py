@@ -166,3 +166,9 @@ def test_a_number_too_long_to_read_is_refused_in_plain_words(client: ContractCli
     body = '{"question": "hi", "top_k": ' + "9" * 5000 + "}"
     problem = assert_problem(client.post("/v1/ask", data=body, content_type="application/json"), 400)
     assert problem["detail"] == "A number in the body has more than 30 digits."
+
+
+def test_options_lists_the_allowed_methods_with_no_body(client: ContractClient) -> None:
+    response = client.client.options("/v1/ask")
+    assert response.status_code == 204 and not response.data and "Content-Type" not in response.headers
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"POST", "OPTIONS"}
