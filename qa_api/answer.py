@@ -6,8 +6,9 @@
    absent covers little).
 3. In the best sentences, candidate spans of the expected type (``spans.typed_candidates``; for open
    questions, the stretches between the question's own words) are scored by how close they sit to the
-   question's words. The confidence is the sentence's coverage times the span's quality; below
-   ``MIN_CONFIDENCE`` there is no answer.
+   question's words. The confidence is the sentence's coverage times the span's quality. The best-placed span
+   answers; below ``MIN_CONFIDENCE`` the best-placed one of at least ``FALLBACK_CONFIDENCE`` stands in, and
+   without one there is no answer.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Used as ``gunicorn -c python:qa_api.gunicorn_conf "qa_api.app:create_app()"``.
 
 The app is *not* preloaded: each worker loads the index itself, memory-mapped, so the page cache still
-holds one copy for all of them, and ``kill -HUP <master>`` (``qa-api reload``) starts new workers that load
+holds one copy for all of them, and ``kill -HUP <master pid>`` starts new workers that load
 whatever ``index/CURRENT`` names now, then retires the old ones gracefully. ``qa-api serve`` builds the
 index before gunicorn starts, so workers only ever load it.
 """

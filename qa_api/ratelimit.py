@@ -4,8 +4,10 @@
 time its allowance is next fully back (GCRA, the generic cell rate algorithm of ATM networks, as
 redis-cell and many API gateways use it), a single number, so the table of them has a fixed size. Under
 ``qa-api serve`` the gunicorn master makes one table that every worker maps (``share_with_workers``), so a
-limit holds for the server as a whole, however many workers there are; a worker killed mid-update cannot
-wedge it, because the table's lock is a POSIX record lock, which the kernel drops with its holder. Behind a
+limit holds for the server as a whole, however many workers there are (elsewhere the app makes the table,
+shared by any process forked after it, as a preloaded app's workers are); a worker killed mid-update cannot
+wedge it, because the table's lock is a POSIX record lock, which the kernel drops with its holder. A request
+counts against all of a spec's limits or, when one refuses it, against none. Behind a
 reverse proxy every client shares the proxy's address, so limit there instead. Off by default
 (``QA_API_RATE_LIMIT=off``).
 """
@@ -17,11 +19,12 @@ import hashlib
 import math
 import mmap
 import os
+import stat
 import struct
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from flask import Flask, Response, request
@@ -31,11 +34,12 @@ from .errors import ConfigError
 from .problems import problem
 
 RATE_LIMITED = "urn:qa-api:problem:rate-limited"
-# How a worker finds the table its master made: "<master pid>:<inherited file descriptor>".
+# How a worker finds the table its master made: the number of the file descriptor it inherits.
 SHARED_TABLE = "QA_API_RATE_LIMIT_TABLE"
 SLOTS = 16384  # clients (times limits) tracked at once; past that the one nearest its full allowance is dropped
 PROBES = 16  # slots tried per key before one is taken over
-_SLOT = struct.Struct("<Qd")  # key hash, the monotonic time (s) its allowance is next fully back
+_SLOT = struct.Struct("<Qq")  # key hash, the monotonic time (ns) its allowance is next fully back
+_NS = 1_000_000_000
 _TABLE_SIZE = SLOTS * _SLOT.size
 
 
@@ -48,7 +52,7 @@ def share_with_workers(spec: str) -> None:
     if enabled(spec):
         fd = _unnamed_file()
         os.ftruncate(fd, _TABLE_SIZE)
-        os.environ[SHARED_TABLE] = f"{os.getpid()}:{fd}"
+        os.environ[SHARED_TABLE] = str(fd)
 
 
 def _unnamed_file() -> int:
@@ -61,56 +65,69 @@ def _unnamed_file() -> int:
 
 
 def _inherited_table() -> int | None:
-    """The fd of the table this worker's master made, if any (not one named in an environment that merely
-    passed through another process)."""
-    master, _, fd = os.environ.get(SHARED_TABLE, "").partition(":")
-    return int(fd) if master.isdigit() and fd.isdigit() and int(master) == os.getppid() else None
+    """The fd of the table the gunicorn master made, if this process has it (not merely an environment
+    naming a descriptor that is something else here): an unnamed file of the table's size."""
+    fd = os.environ.get(SHARED_TABLE, "")
+    if not fd.isdigit():
+        return None
+    try:
+        info = os.fstat(int(fd))
+    except OSError:
+        return None
+    is_table = stat.S_ISREG(info.st_mode) and info.st_size == _TABLE_SIZE and info.st_nlink == 0
+    return int(fd) if is_table else None
 
 
 class Allowances:
-    """The time each key's allowance is next fully back, in a table of fixed size that processes sharing
-    ``fd`` all see (a private one without it)."""
+    """The time (monotonic, in ns) each key's allowance is next fully back, in a table of fixed size that
+    every process sharing its file sees: the master's, or one made here, which processes forked later (a
+    preloaded app's workers) share too."""
 
     def __init__(self, fd: int | None = None) -> None:
+        if fd is None:
+            fd = _unnamed_file()
+            os.ftruncate(fd, _TABLE_SIZE)
         self._fd = fd
-        self._map = mmap.mmap(-1 if fd is None else fd, _TABLE_SIZE)
+        self._map = mmap.mmap(fd, _TABLE_SIZE)
         self._threads = threading.Lock()  # record locks are per process, so threads need their own
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._threads:
-            if self._fd is None:
-                yield
-                return
             fcntl.lockf(self._fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
-    def take(self, key: int, now: float, interval: float, period: float) -> float:
-        """Spend one request of ``key``'s allowance (one per ``interval``, up to ``period`` ahead of ``now``):
-        0 if it was there, else the seconds until it is, and nothing is spent."""
+    def take(self, limits: Sequence[tuple[int, int, int]], now: int) -> int:
+        """Spend one request of each ``(key, interval, period)`` allowance (one request per ``interval`` ns,
+        up to ``period`` ns ahead of ``now``), all or none: 0 if all were there, else the ns until the last
+        of them is, and nothing is spent."""
         with self._locked():
-            offset = self._slot_of(key, now)
-            stored_key, full_at = _SLOT.unpack_from(self._map, offset)
-            spent = max(full_at if stored_key == key else 0.0, now) + interval
-            if spent - now > period:
-                return spent - period - now
-            _SLOT.pack_into(self._map, offset, key, spent)
-            return 0.0
+            offsets = [self._slot_of(key, now) for key, _, _ in limits]
+            spent = []
+            for (key, interval, _), offset in zip(limits, offsets, strict=True):
+                stored_key, full_at = _SLOT.unpack_from(self._map, offset)
+                spent.append(max(full_at if stored_key == key else 0, now) + interval)
+            wait = max(s - period - now for s, (_, _, period) in zip(spent, limits, strict=True))
+            if wait > 0:
+                return wait
+            for (key, _, _), offset, full_at in zip(limits, offsets, spent, strict=True):
+                _SLOT.pack_into(self._map, offset, key, full_at)
+            return 0
 
-    def _slot_of(self, key: int, now: float) -> int:
+    def _slot_of(self, key: int, now: int) -> int:
         """The key's slot, else an empty one or one whose allowance is back, among its probes; else the one of
         them nearest to that."""
         first = key % SLOTS
-        best, best_at = first * _SLOT.size, math.inf
+        best, best_at = first * _SLOT.size, None
         for i in range(PROBES):
             offset = ((first + i) % SLOTS) * _SLOT.size
             stored_key, full_at = _SLOT.unpack_from(self._map, offset)
             if stored_key == key:
                 return offset
-            if full_at < best_at:
+            if best_at is None or full_at < best_at:
                 best, best_at = offset, full_at
         return best
 
@@ -121,17 +138,21 @@ class RateLimiter:
             self.items: list[RateLimitItem] = parse_many(spec)
         except ValueError as exc:
             raise ConfigError(f"QA_API_RATE_LIMIT={spec!r} is not a rate limit such as '20/second'") from exc
+        for item in self.items:
+            if not 1 <= item.amount <= _NS * item.get_expiry():
+                raise ConfigError(f"QA_API_RATE_LIMIT={spec!r}: {item.amount} requests per {item.get_expiry()} s "
+                                  "is not a usable limit")
         self.allowances = allowances or Allowances()
 
     def retry_after(self, client: str, now: float | None = None) -> int | None:
-        """Count one request from ``client``; whole seconds to wait if that was over any limit, else None."""
-        now = time.monotonic() if now is None else now  # system-wide, so the same in every worker
-        for item in self.items:
-            period = float(item.get_expiry())
-            wait = self.allowances.take(_key(client, item), now, period / item.amount, period)
-            if wait > 0:
-                return max(1, math.ceil(wait))
-        return None
+        """Count one request from ``client`` against every limit; whole seconds to wait until all of them allow
+        it if any does not (then it counts against none), else None."""
+        now_ns = time.monotonic_ns() if now is None else round(now * _NS)  # system-wide: alike in every worker
+        # the interval rounds down, so a burst of exactly the limit's amount always fits in its period
+        limits = [(_key(client, item), _NS * item.get_expiry() // item.amount, _NS * item.get_expiry())
+                  for item in self.items]
+        wait = self.allowances.take(limits, now_ns)
+        return max(1, math.ceil(wait / _NS)) if wait > 0 else None
 
 
 def _key(client: str, item: RateLimitItem) -> int:

@@ -91,6 +91,38 @@ def test_every_limit_of_a_spec_is_kept() -> None:
     assert limiter.retry_after("c", now=10.0) == 10  # the second allows it, the minute's one is back at 20 s
 
 
+@pytest.mark.parametrize("spec", ["3/second", "20/second", "7/minute", "199/hour"])
+@pytest.mark.parametrize("now", [86400.123, 1234567.891, 98765432.1])
+def test_a_whole_burst_fits_whatever_the_clock_reads(spec: str, now: float) -> None:
+    limiter = RateLimiter(spec)
+    amount = limiter.items[0].amount
+    assert [limiter.retry_after("c", now=now) for _ in range(amount)] == [None] * amount
+    assert limiter.retry_after("c", now=now) is not None
+
+
+def test_a_request_refused_by_one_limit_counts_against_none() -> None:
+    limiter = RateLimiter("1/second;2/minute")
+    assert [limiter.retry_after("c", now=t) for t in (0.0, 1.0)] == [None, None]
+    assert limiter.retry_after("c", now=2.0) == 28  # the minute's allowance is back at 30 s; the second's is there
+    assert limiter.retry_after("c", now=2.0) == 28  # and the refusal spent neither
+
+
+@pytest.mark.parametrize("spec", ["0/second", "2000000000/second"])
+def test_a_limit_no_request_or_clock_can_meet_is_a_config_error(spec: str) -> None:
+    with pytest.raises(ConfigError):
+        RateLimiter(spec)
+
+
+def test_processes_forked_after_a_table_is_made_share_it() -> None:
+    """As a preloaded app's workers do: the table made in the parent is the one the children count in."""
+    allowances = Allowances()
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if allowances.take([(7, 10, 10)], 0) == 0 else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    assert allowances.take([(7, 10, 10)], 0) == 10  # the child's request used the allowance
+
+
 def test_the_table_survives_a_worker_killed_while_holding_its_lock() -> None:
     fd = os.memfd_create("test-rate-limit")
     os.ftruncate(fd, 1 << 20)
@@ -101,11 +133,11 @@ def test_the_table_survives_a_worker_killed_while_holding_its_lock() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
     os.waitpid(child, 0)
     result: list[float] = []
-    taker = threading.Thread(target=lambda: result.append(allowances.take(7, 0.0, 1.0, 1.0)), daemon=True)
+    taker = threading.Thread(target=lambda: result.append(allowances.take([(7, 1, 1)], 0)), daemon=True)
     taker.start()
     taker.join(timeout=10)
     os.close(fd)
-    assert result == [0.0]
+    assert result == [0]
 
 
 def test_workers_share_one_limit(index_dir: Path, tmp_path: Path) -> None:
