@@ -23,6 +23,8 @@ from typing import Any
 
 import requests
 
+from bench.load import gunicorn_workers
+
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["North Korea troops Russia", "Victory Day Russian Embassy", "Putin Kim summit treaty",
            "When did North Korea confirm troop deployment?", "Kursk operation heroes", "artillery shells Ukraine"]
@@ -97,15 +99,10 @@ def pss_run(index: Path, workers: int) -> float:
         words = "+".join(f"w{r}" for r in (3, 50, 700, 9000))
         for i in range(200 * workers):  # every worker serves some: each touches the pages it needs
             requests.get(f"http://127.0.0.1:{port}/v1/search?q={words}+w{i * 37}&top_k=10", timeout=30)
-        pids = [server.pid, *children(server.pid)]
+        pids = [server.pid, *gunicorn_workers(server.pid)]
         return round(sum(pss_kb(p) for p in pids) / 1024, 1)
     finally:
         stop(server)
-
-
-def children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
 
 
 def pss_kb(pid: int) -> int:

@@ -35,6 +35,7 @@ from .spans import (
     object_after,
     phrase_at,
     place_lists,
+    split_run,
     typed_candidates,
     words,
 )
@@ -118,6 +119,26 @@ class _StandIn(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class _Reading:
+    """What answer extraction reads from a question: once per question, not once per sentence it is tried on."""
+
+    plan: QueryPlan
+    terms: frozenset[str]  # the question's own terms
+    alias_terms: frozenset[str]  # its terms and their aliases' terms
+    reworded: frozenset[str]  # its terms and their listed synonyms ("in exchange for" for "in return for")
+    key: frozenset[str]  # see ``_key_terms``
+    stand_in_words: tuple[_StandIn, ...]
+    set_aside: frozenset[str]  # "besides North Korea, which country ...": not the answer
+    described_elsewhere: frozenset[str]  # see ``_described_elsewhere``
+    governing: frozenset[str]  # the verb a "what is X obliged to do" question hangs on, with its synonyms
+    predicate: tuple[str, ...]  # "What did X say is sure to win?": the predicate's opening terms
+    asks_duration: bool  # "how long"
+    asks_era: bool  # "in what period"
+    how_framed: bool  # "how did X justify Y"
+    which_noun: bool  # "which ICBMs ..."
+
+
+@dataclass(frozen=True, slots=True)
 class _Scored:
     score: float
     confidence: float
@@ -157,17 +178,14 @@ class AnswerFinder:
     def find(self, question: str, plan: QueryPlan, hits: Sequence[Hit]) -> Answer | None:
         if not plan.terms or not hits:
             return None
-        question_terms = set(plan.terms)
-        alias_terms = question_terms | {t for c in plan.concepts for alt in c.alternatives for t in alt}
+        reading = self._read(question, plan)
         # the best-placed span, and the best-placed one confident enough to stand in for it when it is not:
         # a span in a sentence that shares little with the question must not hide one that answers it
         top: _Scored | None = None
         best: _Scored | None = None
-        key = self._key_terms(plan)
-        read = DURATION_PASSAGES_READ if _ASKS_DURATION.search(question) else PASSAGES_READ
-        stand_in_words = self._stand_in_words(question, plan)
-        for hit, sentence, coverage in self._best_sentences(plan, hits[:read], stand_in_words):
-            if key and not key & sentence.terms:
+        read = DURATION_PASSAGES_READ if reading.asks_duration else PASSAGES_READ
+        for hit, sentence, coverage in self._best_sentences(plan, hits[:read], reading.stand_in_words):
+            if reading.key and not reading.key & sentence.terms:
                 coverage *= KEY_MISSING
             if plan.names and 2 * self._names_missing(plan, sentence.terms) > len(plan.names):
                 coverage *= KEY_MISSING
@@ -175,8 +193,7 @@ class AnswerFinder:
                 if plan.answer_type == AnswerType.NUMBER:
                     continue  # "how many were killed": a count of anything else in the sentence is no answer
                 coverage *= KEY_MISSING  # "pay" asked, only the assistance told: not this sentence's answer
-            for scored in self._spans(question, plan, hit, sentence, coverage, question_terms, alias_terms,
-                                      stand_in_words):
+            for scored in self._spans(reading, hit, sentence, coverage):
                 if top is None or scored.score > top.score:
                     top = scored
                 if scored.confidence >= FALLBACK_CONFIDENCE and (best is None or scored.score > best.score):
@@ -192,6 +209,22 @@ class AnswerFinder:
             sentence=passage.text[best.sentence.start:best.sentence.end], confidence=round(best.confidence, 3),
         )
 
+    def _read(self, question: str, plan: QueryPlan) -> _Reading:
+        terms = frozenset(plan.terms)
+        predicate = _PREDICATE_ASKED.search(question)
+        return _Reading(
+            plan=plan, terms=terms,
+            alias_terms=terms | {t for c in plan.concepts for alt in c.alternatives for t in alt},
+            reworded=terms | {t for c in plan.concepts if c.kind == "word" for alt in c.alternatives for t in alt},
+            key=self._key_terms(plan), stand_in_words=self._stand_in_words(question, plan),
+            set_aside=self._excluded(question), described_elsewhere=self._described_elsewhere(question),
+            governing=self._governing(question, plan),
+            predicate=tuple(self.analyzer.terms(predicate.group("predicate")))[:PREDICATE_WORDS_MATCHED]
+            if predicate else (),
+            asks_duration=_ASKS_DURATION.search(question) is not None, asks_era=_ASKS_ERA.search(question) is not None,
+            how_framed=_HOW_FRAMED.search(question) is not None, which_noun=_WHICH_NOUN.match(question) is not None,
+        )
+
     def _best_sentences(self, plan: QueryPlan, hits: Sequence[Hit], stand_in_words: Sequence[_StandIn]
                         ) -> list[tuple[Hit, Sentence, float]]:
         scored: list[tuple[float, int, Hit, Sentence, float]] = []
@@ -205,14 +238,13 @@ class AnswerFinder:
         scored.sort(key=lambda s: (-s[0], s[1]))
         return [(hit, sentence, coverage) for _, _, hit, sentence, coverage in scored[:SENTENCES_TRIED]]
 
-    def _spans(self, question: str, plan: QueryPlan, hit: Hit, sentence: Sentence, coverage: float,
-               question_terms: set[str], alias_terms: set[str], stand_in_words: Sequence[_StandIn]
-               ) -> list[_Scored]:
+    def _spans(self, reading: _Reading, hit: Hit, sentence: Sentence, coverage: float) -> list[_Scored]:
+        plan = reading.plan
         body = hit.passage.text[sentence.start:sentence.end]
-        matched = [t for t in self.analyzer.tokens(body) if t.term in alias_terms]
-        matched = sorted(matched + _stand_ins(body, stand_in_words), key=lambda t: t.start)
+        matched = [t for t in self.analyzer.tokens(body) if t.term in reading.alias_terms]
+        matched = sorted(matched + _stand_ins(body, reading.stand_in_words), key=lambda t: t.start)
         candidates = typed_candidates(plan.answer_type, body, self.searcher.kind_of)
-        if plan.answer_type == AnswerType.NUMBER and _ASKS_DURATION.search(question):
+        if plan.answer_type == AnswerType.NUMBER and reading.asks_duration:
             candidates = [c for c in candidates if _DURATION_UNIT.search(body, c.start, c.end)]
         if plan.answer_type in _NAMED:
             candidates = [part for c in candidates for part in _split_at(body, c, matched, plan.answer_type)]
@@ -223,8 +255,9 @@ class AnswerFinder:
         if plan.answer_type == AnswerType.PLACE:  # the slot a place question asks for, not cut at its words
             places = place_lists(body, self.searcher.kind_of)
             candidates, structural = candidates + places, structural + places
-        if plan.answer_type in _NAMED and (excluded := self._excluded(question)):
-            candidates = [c for c in candidates if not set(self.analyzer.terms(body[c.start:c.end])) <= excluded]
+        if plan.answer_type in _NAMED and reading.set_aside:
+            candidates = [c for c in candidates
+                          if not set(self.analyzer.terms(body[c.start:c.end])) <= reading.set_aside]
         if plan.answer_type in _NAMED:
             companions = _with_companions(body, candidates)
             structural, candidates = structural + companions, candidates + companions
@@ -233,22 +266,19 @@ class AnswerFinder:
                 named = [c for c in candidates if agent.start <= c.start and c.end <= agent.end]
                 structural = structural + (named or [agent])
                 candidates = candidates + ([] if named else [agent])
-        if plan.answer_type == AnswerType.DATE and _ASKS_ERA.search(question):
+        if plan.answer_type == AnswerType.DATE and reading.asks_era:
             structural = eras(body)  # "in what period": an era is the slot asked for, a bare year is not
         if plan.answer_type == AnswerType.OTHER:
-            structural = self._structural(question, plan, body, matched)
+            structural = self._structural(reading, body, matched)
         if plan.answer_type == AnswerType.YESNO:
             structural = _denials(body)
         if plan.answer_type == AnswerType.REASON:
             candidates = candidates + grounds(body)
         if plan.answer_type in (AnswerType.OTHER, AnswerType.YESNO) or (
                 not candidates and plan.answer_type == AnswerType.QUOTE):
-            candidates = structural + self._open_candidates(question, body, matched)
+            candidates = structural + self._open_candidates(reading.which_noun, body, matched)
         out = []
-        others = self._described_elsewhere(question)
-        # the question's words in the text's synonyms ("in exchange for its weapons" for "in return for arms")
-        reworded = question_terms | {t for c in plan.concepts if c.kind == "word"
-                                     for alt in c.alternatives for t in alt}
+        question_terms, reworded = reading.terms, reading.reworded
         rank_penalty = RANK_PENALTY * (hit.rank - 1)
         # the sentence's words and name runs, read once for all its candidates
         word_spans = words(body)
@@ -262,7 +292,8 @@ class AnswerFinder:
             if start >= end or not terms or own or (terms <= reworded and not terms <= question_terms):
                 continue  # the question's own words or their synonyms, unless put together anew ("food shortages")
             if plan.answer_type == AnswerType.PERSON and (
-                    self._questions_own(body, start, end, others) or _rest_of_named(body, runs, start, end, matched)):
+                    self._questions_own(body, start, end, reading.described_elsewhere)
+                    or _rest_of_named(body, runs, start, end, matched)):
                 continue
             closeness = self._closeness(word_spans, word_index, start, end, matched)
             if plan.answer_type == AnswerType.PERSON and any(_describes(body, t, start) for t in matched):
@@ -308,18 +339,19 @@ class AnswerFinder:
         title = [t for t in self.analyzer.terms(_title_before(body, start) + " " + _appositive_after(body, end))]
         return len(title) >= 2 and set(title) <= others and any(t in self._titles for t in title)
 
-    def _structural(self, question: str, plan: QueryPlan, body: str, matched: Sequence[Token]) -> list[Candidate]:
+    def _structural(self, reading: _Reading, body: str, matched: Sequence[Token]) -> list[Candidate]:
         """Spans in the slot the question's wording points at: instances of its focus noun, the other side
         of a definition, the object of its verb."""
+        plan = reading.plan
         spans = [(t.start, t.end) for t in matched]
         own = [(t.start, t.end) for t in matched if t.term in plan.terms]
         out: list[Candidate] = []
-        if _HOW_FRAMED.search(question):
+        if reading.how_framed:
             framed = _framings(body) or self._descriptions(body, plan, matched)
             if framed:
                 return framed  # "How did X justify Y?": what the text casts Y as, not Y itself
         # "what did X say the route was a victory in?": a stranded preposition asks for its object instead
-        subjects = self._predicate_subjects(question, body) if plan.dangling is None else []
+        subjects = self._predicate_subjects(reading.predicate, body) if plan.dangling is None else []
         if subjects:
             return subjects  # the question gives the predicate word for word: its subject is the slot
         if plan.focus is not None:
@@ -332,16 +364,15 @@ class AnswerFinder:
             out += copula_other_side(body, own)
         out += self._agents(body, plan)
         if plan.dangling is not None:
-            # "turn the ties into what?" asks outright for that preposition's object, whatever word it follows
-            asked = re.search(rf"\b{plan.dangling[1]}\s+what\b", question, re.IGNORECASE) is not None
-            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as")
+            # the word before the preposition may be paraphrased ("honoured as" for "celebrated as"); "turn the
+            # ties into what?" asks outright for that preposition's object, whatever word it follows
             stranded = (self._after_preposition(body, *plan.dangling)
-                        or self._after_preposition(body, None, plan.dangling[1], 1.0 if asked else 0.8))
+                        or self._after_preposition(body, None, plan.dangling[1], 1.0 if plan.dangling_asked else 0.8))
             if stranded:
                 return stranded  # the question points at this exact slot; its verb's object is a looser fit
         predicates = set(plan.predicates) | {t for c in plan.concepts if set(c.terms) <= plan.predicates
                                              for alt in c.alternatives for t in alt}
-        governing = self._governing(question, plan)
+        governing = reading.governing
         for t in matched:
             if t.term in predicates:
                 # with a focus noun ("What weapons ..."), an object that is not an instance of it is a weak guess;
@@ -352,10 +383,8 @@ class AnswerFinder:
                     out.append(found)
         return out
 
-    def _predicate_subjects(self, question: str, body: str) -> list[Candidate]:
+    def _predicate_subjects(self, predicate: tuple[str, ...], body: str) -> list[Candidate]:
         """For "What did X say is sure to win?": the subject of "is sure to win" in the text ("Justice")."""
-        m = _PREDICATE_ASKED.search(question)
-        predicate = tuple(self.analyzer.terms(m.group("predicate")))[:PREDICATE_WORDS_MATCHED] if m else ()
         out = []
         for copula in _COPULA_IN_TEXT.finditer(body) if predicate else ():
             if tuple(self.analyzer.terms(body[copula.end():]))[:len(predicate)] != predicate:
@@ -374,14 +403,15 @@ class AnswerFinder:
                 out.append(Candidate(m.start(1), m.end(1), 1.0))
         return out
 
-    def _governing(self, question: str, plan: QueryPlan) -> set[str]:
+    def _governing(self, question: str, plan: QueryPlan) -> frozenset[str]:
         """The verb a "what is X obliged to do / thought to get" question hangs on, with its synonyms; empty
         for other shapes."""
         m = _HANGS_ON.search(question)
         term = self.analyzer.term(m.group(1)) if m else None
         if term is None:
-            return set()
-        return {term} | {t for c in plan.concepts if c.terms == (term,) for alt in c.alternatives for t in alt}
+            return frozenset()
+        return frozenset({term} | {t for c in plan.concepts if c.terms == (term,) for alt in c.alternatives
+                                   for t in alt})
 
     def _agents(self, body: str, plan: QueryPlan) -> list[Candidate]:
         """The doer the question asks for, in a passive of its verb in the text: for "Who hosted X?" the agent
@@ -417,7 +447,7 @@ class AnswerFinder:
                     out.append(Candidate(start, end, 1.0 if term else loose))
         return out
 
-    def _open_candidates(self, question: str, body: str, matched: Sequence[Token]) -> list[Candidate]:
+    def _open_candidates(self, which_noun: bool, body: str, matched: Sequence[Token]) -> list[Candidate]:
         """Stretches of the sentence between the question's own words and clause punctuation."""
         cuts = sorted([(m.start(), m.end()) for m in _BOUNDARY.finditer(body)]
                       + [(t.start, t.end) for t in matched])
@@ -427,7 +457,7 @@ class AnswerFinder:
                 stretches.append((cursor, start))
             cursor = max(cursor, end)
         stretches.append((cursor, len(body)))
-        if _WHICH_NOUN.match(question):
+        if which_noun:
             names = [(s, e) for s, e in name_runs(body)
                      if any(a <= s and e <= b for a, b in stretches) and not self.searcher.kind_of(body[s:e])]
             if names:
@@ -510,17 +540,11 @@ def _rest_of_named(body: str, runs: Sequence[Span], start: int, end: int, matche
     """Whether a span is the rest of a short name whose other part the question gives: "Jong-un" when the
     question says "Kim". Headlines set whole lines in capitals, so only names of up to three words count.
     ``runs`` are the sentence's ``name_runs``."""
-    for run_start, run_end in (part for run in runs for part in _names_joined_by_and(body, run)):
+    # a run of two names joined by "and" holds two short names here, not one long one
+    for run_start, run_end in (part for run in runs for part in split_run(body, *run, joiners="and")):
         if run_start <= start and end <= run_end and len(body[run_start:run_end].split()) <= 3:
             return any(run_start <= t.start and t.end <= run_end and not (start <= t.start < end) for t in matched)
     return False
-
-
-def _names_joined_by_and(body: str, run: Span) -> list[Span]:
-    """A name run cut at a lowercase "and": "Kim Jong Un and Defense Minister Shoigu" is two names here."""
-    cuts = [m.span() for m in re.finditer(r"\s+and\s+", body[run[0]:run[1]])]
-    edges = [run[0], *(run[0] + x for cut in cuts for x in cut), run[1]]
-    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def _title_before(body: str, start: int) -> str:

@@ -123,13 +123,18 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _check_sources(sources: Sequence[str], field: str) -> None:
+def unknown_sources(sources: Sequence[str]) -> list[str]:
+    """Why each named source is not a corpus file (empty when all are)."""
     index = service().index
     unknown = []
     for source in sources:
         try:
             index.document_index(source)
         except UnknownSourceError as exc:
-            unknown.append({"field": field, "message": str(exc)})
-    if unknown:
-        raise InvalidFieldsError(unknown)
+            unknown.append(str(exc))
+    return unknown
+
+
+def _check_sources(sources: Sequence[str], field: str) -> None:
+    if unknown := unknown_sources(sources):
+        raise InvalidFieldsError([{"field": field, "message": message} for message in unknown])

@@ -18,10 +18,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 from pydantic import ValidationError
 
-from .api import parse_json, service
+from .api import parse_json, service, unknown_sources
 from .chat_models import ChatRequest, OpenAIError
 from .conversation import Reply, compose_reply, count_tokens, notice, resolve_question
-from .errors import UnknownSourceError
 from .problems import PROBLEM_JSON
 
 MODEL_ID = "qa-api"
@@ -139,11 +138,8 @@ def _require_model(model: str) -> None:
 
 def _require_sources(sources: list[str]) -> None:
     # The OpenAI API answers a body naming a model or a file that does not exist with 404; so does this.
-    for source in sources:
-        try:
-            service().index.document_index(source)
-        except UnknownSourceError as exc:
-            raise ChatError(404, str(exc), "sources", "source_not_found") from None
+    if unknown := unknown_sources(sources):
+        raise ChatError(404, unknown[0], "sources", "source_not_found")
 
 
 def _model() -> dict[str, Any]:

@@ -46,15 +46,16 @@ class Report:
     answerable_null: int = 0
     unanswerable: int = 0
     unanswerable_null: int = 0
-    answered: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, right) of every answer given
     details: list[dict[str, Any]] = field(default_factory=list)
 
     def by_confidence(self) -> list[dict[str, Any]]:
         """Answers given and right ones per confidence band (an answer to an unanswerable question is wrong)."""
         edges = (0.0, *CONFIDENCE_BANDS, float("inf"))
+        # an answer given is right exactly when its question's detail says so (for an unanswerable one, never)
+        answered = [(d["confidence"], d["answer_right"]) for d in self.details if d["confidence"] is not None]
         out = []
         for low, high in itertools.pairwise(edges):
-            band = [right for confidence, right in self.answered if low <= confidence < high]
+            band = [right for confidence, right in answered if low <= confidence < high]
             out.append({"from": low, "to": min(high, 1.0), "answers": len(band), "right": sum(band)})
         return out
 
@@ -112,11 +113,9 @@ def evaluate(service: QAService, questions: Iterable[Question]) -> Report:
         else:
             report.unanswerable += 1
             report.unanswerable_null += answer is None
-        confidence = result.answer.confidence if result.answer else None
-        if confidence is not None:
-            report.answered.append((confidence, right and q.answerable))
         report.details.append({"id": q.id, "question": q.question, "relevant_rank": rank, "answer": answer,
-                               "confidence": confidence, "answer_right": right if q.answerable else answer is None})
+                               "confidence": result.answer.confidence if result.answer else None,
+                               "answer_right": right if q.answerable else answer is None})
     return report
 
 

@@ -23,6 +23,8 @@ from .corpus import Corpus, Passage, passage_id_stem
 from .errors import UnknownPassageError, UnknownSourceError
 
 FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
+# A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.
+_PARAGRAPH_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +102,7 @@ class Index:
         """The row of a passage id such as ``001_5fe9c23b30af33fc-p4``."""
         stem, _, paragraph = passage_id.rpartition("-p")
         doc = self._doc_by_stem.get(stem)
-        # only the id as written: digits without a leading zero, and few enough to read as a number
-        if doc is None or re.fullmatch(r"[1-9][0-9]{0,9}", paragraph) is None:
+        if doc is None or _PARAGRAPH_NUMBER.fullmatch(paragraph) is None:
             raise UnknownPassageError(passage_id)
         info = self.documents[doc]
         n = int(paragraph)

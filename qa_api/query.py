@@ -297,6 +297,7 @@ class QueryPlan:
     asks_subject: bool = False  # "Who hosted ...?": the answer is the verb's subject, or its agent after "by"
     asks_passive_subject: bool = False  # "What was solidified ...?": the subject of "X was solidified"
     dangling: tuple[str, str] | None = None  # ("symbol", "of") for "... as symbols of?": the answer follows
+    dangling_asked: bool = False  # "turn the ties into what?": the preposition's object is asked outright
     # WordNet's related words ("basis" for "foundation"): they rank passages, but are too broad to count as
     # the question's words when a sentence is read for the answer.
     related: tuple[Concept, ...] = ()
@@ -356,7 +357,7 @@ class QueryReader:
         return QueryPlan(classify(question), terms, concepts, focus,
                          is_copula_question(question), self._predicates(question, focus), names,
                          self._verb(question), self._verb_group(question, "subject_verb"),
-                         self._verb_group(question, "passive"), self._dangling(question),
+                         self._verb_group(question, "passive"), *self._dangling(question),
                          self._related(question, concepts, names))
 
     def _related(self, question: str, listed: tuple[Concept, ...], names: tuple[tuple[str, ...], ...]
@@ -386,10 +387,12 @@ class QueryReader:
             return None
         return self.analyzer.term(word)
 
-    def _dangling(self, question: str) -> tuple[str, str] | None:
-        m = _DANGLING.search(question) or _INNER_QUESTION_WORD.search(question)
+    def _dangling(self, question: str) -> tuple[tuple[str, str] | None, bool]:
+        """The stranded preposition and the word before it, and whether a question word follows it."""
+        stranded = _DANGLING.search(question)
+        m = stranded or _INNER_QUESTION_WORD.search(question)
         term = self.analyzer.term(m.group(1)) if m else None
-        return (term, m.group(2).casefold()) if m and term else None
+        return ((term, m.group(2).casefold()), stranded is None) if m and term else (None, False)
 
     def _names(self, question: str) -> tuple[tuple[str, ...], ...]:
         first = re.match(r"\s*[\w’'-]+", question)  # the question word is capitalised too

@@ -248,7 +248,7 @@ def persons(body: str, kind_of: Callable[[str], str | None]) -> list[Candidate]:
 def _persons_in(body: str, kind_of: Callable[[str], str | None], runs: list[Span]) -> list[Candidate]:
     out = []
     for start, end in runs:
-        for part_start, part_end in _split_on_and(body, start, end):
+        for part_start, part_end in split_run(body, start, end):
             titled = _preceded_by_title(body, part_start)
             last_title = max((w.end() for w in re.finditer(r"[\w’'.-]+", body[part_start:part_end])
                               if w.group().casefold() in TITLES), default=0)
@@ -396,9 +396,10 @@ def _is_modifier(body: str, start: int, end: int) -> bool:
         and after.group(1) not in _NOT_A_NAME
 
 
-def _split_on_and(body: str, start: int, end: int) -> list[Span]:
+def split_run(body: str, start: int, end: int, joiners: str = "and|in") -> list[Span]:
+    """A name run cut at the lowercase words that join names in it ("Kim Jong Un and Defense Minister Shoigu")."""
     parts, cursor = [], start
-    for m in re.finditer(r"\s+(?:and|in)\s+", body[start:end]):
+    for m in re.finditer(rf"\s+(?:{joiners})\s+", body[start:end]):
         parts.append((cursor, start + m.start()))
         cursor = start + m.end()
     parts.append((cursor, end))

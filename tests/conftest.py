@@ -30,6 +30,14 @@ BASE_URL = "http://127.0.0.1:8000"  # the spec's server, so openapi-core can mat
 EXAMPLE_QUESTION = "When did North Korea confirm troop deployment?"
 
 
+def service_over(articles: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> QAService:
+    """A service over articles written for a test (file name -> text), with a corpus and index of their own."""
+    corpus = tmp_path_factory.mktemp("articles")
+    for name, text in articles.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return QAService.open(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index")))
+
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("index")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from bench.load import gunicorn_workers
+
 START_TIMEOUT_S = 60
 
 
@@ -34,8 +36,7 @@ class LiveServer:
 
     def workers(self) -> list[int]:
         """The pids of the gunicorn master's workers (the master is the process started)."""
-        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
-        return sorted(int(p) for p in found.stdout.split())
+        return gunicorn_workers(self.process.pid)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -3,13 +3,11 @@ preposition, a focus noun with modifiers, a place without a name ...) that the r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qa_api.evaluate import answer_matches
 from qa_api.service import QAService
-from qa_api.settings import Settings
+from tests.conftest import service_over
 
 FERRY = "\n".join((
     "Azores Ferry Route Approved After Long Talks",
@@ -93,13 +91,8 @@ FLOOD = "\n".join((
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
-    corpus = tmp_path_factory.mktemp("articles")
-    (corpus / "ferry.txt").write_text(FERRY, encoding="utf-8")
-    (corpus / "orchard.txt").write_text(ORCHARD, encoding="utf-8")
-    (corpus / "treaty.txt").write_text(TREATY, encoding="utf-8")
-    (corpus / "river.txt").write_text(RIVER, encoding="utf-8")
-    (corpus / "flood.txt").write_text(FLOOD, encoding="utf-8")
-    return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
+    return service_over({"ferry.txt": FERRY, "orchard.txt": ORCHARD, "treaty.txt": TREATY, "river.txt": RIVER,
+                         "flood.txt": FLOOD}, tmp_path_factory)
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,8 @@ def test_answer_matching_rules(answer: str, accepted: list[str], right: bool) ->
 
 
 def test_answers_are_counted_by_confidence_band() -> None:
-    report = Report(answered=[(0.25, False), (0.39, True), (0.4, True), (0.59, False), (0.6, True), (1.0, True)])
+    given = [(0.25, False), (0.39, True), (0.4, True), (0.59, False), (0.6, True), (1.0, True), (None, True)]
+    report = Report(details=[{"confidence": c, "answer_right": right} for c, right in given])  # None: no answer
     assert [(b["from"], b["to"], b["answers"], b["right"]) for b in report.by_confidence()] == [
         (0.0, 0.4, 2, 1), (0.4, 0.6, 2, 1), (0.6, 1.0, 2, 2)]
 

@@ -4,14 +4,12 @@ preposition answers a place question whole."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qa_api.evaluate import answer_matches
 from qa_api.service import QAService
-from qa_api.settings import Settings
 from qa_api.spans import persons, place_lists, title_case_line
+from tests.conftest import service_over
 
 SHIPPING = "\n".join((
     "Baltic Shipping Lane Opens",
@@ -33,9 +31,7 @@ def _kind(name: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> QAService:
-    corpus = tmp_path_factory.mktemp("articles")
-    (corpus / "shipping.txt").write_text(SHIPPING, encoding="utf-8")
-    return QAService.open(Settings(corpus_dir=corpus, index_dir=Path(tmp_path_factory.mktemp("index"))))
+    return service_over({"shipping.txt": SHIPPING}, tmp_path_factory)
 
 
 @pytest.mark.parametrize(
