@@ -68,4 +68,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # Worker heartbeat files go to /dev/shm, a tmpfs in every container, so the
 # image also runs with a read-only root file system (docker run --read-only).
 # Extra arguments given to `docker run IMAGE ...` are passed to gunicorn.
-ENTRYPOINT ["gunicorn", "-c", "python:qa_api.gunicorn_conf", "--worker-tmp-dir", "/dev/shm", "qa_api.app:create_app()"]
+ENTRYPOINT ["gunicorn", "-c", "python:qa_api.serving.gunicorn_conf", "--worker-tmp-dir", "/dev/shm", "qa_api.http.app:create_app()"]

@@ -93,7 +93,8 @@ def _ms(value: str, unit: str) -> float:
 
 def pss_run(index: Path, workers: int) -> float:
     env = dict(os.environ, QA_API_INDEX_DIR=str(index), QA_API_WORKERS=str(workers))
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.gunicorn_conf", "bench.http_app:create_app()"]
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.serving.gunicorn_conf",
+            "bench.http_app:create_app()"]
     port, server = start(env, argv)
     try:
         words = "+".join(f"w{r}" for r in (3, 50, 700, 9000))

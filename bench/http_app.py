@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from qa_api.app import create_app as qa_create_app
+from qa_api.http.app import create_app as qa_create_app
+from qa_api.retrieval.store import load_index
 from qa_api.service import QAService
 from qa_api.settings import Settings
-from qa_api.store import load_index
 
 
 def create_app() -> Flask:

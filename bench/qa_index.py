@@ -10,9 +10,9 @@ import numpy as np
 from tqdm import tqdm
 
 from bench import corpus as synth
-from qa_api.bm25 import BM25Params, build_postings
-from qa_api.index import FORMAT_VERSION, DocumentInfo, Index, PassageTable
-from qa_api.store import save_index
+from qa_api.retrieval.bm25 import BM25Params, build_postings
+from qa_api.retrieval.index import FORMAT_VERSION, DocumentInfo, Index, PassageTable
+from qa_api.retrieval.store import save_index
 
 PASSAGES_PER_DOCUMENT = 10
 

@@ -157,8 +157,8 @@ def qa_api_build(workdir: Path) -> dict[str, Any]:
 
 
 def qa_api_serve(workdir: Path) -> dict[str, Any]:
-    from qa_api.bm25 import ranked, warm_up
-    from qa_api.store import load_index
+    from qa_api.retrieval.bm25 import ranked, warm_up
+    from qa_api.retrieval.store import load_index
 
     queries = [dict(Counter(q.tolist())) for q in _queries(workdir)]
 

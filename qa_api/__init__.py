@@ -1,6 +1,6 @@
 """qa-api: question answering over a corpus of text files, with BM25 retrieval and short answer spans."""
 
-from .app import create_app
+from .http.app import create_app
 from .service import AskResult, QAService
 from .settings import Settings
 

@@ -12,15 +12,15 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from . import __version__
-from .bm25 import BM25Params
-from .corpus import Passage
-from .errors import QAError
-from .evaluate import evaluate, format_report, read_questions
-from .models import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
-from .service import QAService
-from .settings import Settings, documented_settings
-from .store import rebuild_index
+from qa_api import __version__
+from qa_api.corpus import Passage
+from qa_api.errors import QAError
+from qa_api.evaluate import evaluate, format_report, read_questions
+from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
+from qa_api.retrieval.bm25 import BM25Params
+from qa_api.retrieval.store import rebuild_index
+from qa_api.service import QAService
+from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
 PROGRESS_MIN_PASSAGES = 5000
@@ -117,13 +117,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             env[name] = str(value)
     if args.port is not None:
         env.pop("PORT", None)
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.gunicorn_conf", "qa_api.app:create_app()"]
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.serving.gunicorn_conf",
+            "qa_api.http.app:create_app()"]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 
 
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
-    from .mcp_server import build_server  # the MCP SDK loads only for this command
+    from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
 
     build_server(QAService.open(settings, progress=progress_bar)).run("stdio")
     return 0

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .corpus import Passage
-from .service import QAService
+from qa_api.corpus import Passage
+from qa_api.service import QAService
 
 RANK_DEPTH = 10
 MAX_EXTRA_ANSWER_TOKENS = 5

@@ -6,13 +6,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .analysis import Analyzer
-from .answer import Answer, AnswerFinder
-from .bm25 import BM25Params
-from .index import Index
-from .search import Searcher, SearchResult
-from .settings import Settings
-from .store import Progress, open_index
+from qa_api.answers.finder import Answer, AnswerFinder
+from qa_api.retrieval.analysis import Analyzer
+from qa_api.retrieval.bm25 import BM25Params
+from qa_api.retrieval.index import Index
+from qa_api.retrieval.search import Searcher, SearchResult
+from qa_api.retrieval.store import Progress, open_index
+from qa_api.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from qa_api.errors import ConfigError
 
 
 def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:

@@ -18,7 +18,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-from qa_api.app import create_app
+from qa_api.http.app import create_app
 from qa_api.service import QAService
 from qa_api.settings import Settings
 from tests.live import LiveServer, start_server

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from openapi_core import OpenAPI
 
-from qa_api.app import create_app
-from qa_api.auth import bearer_token
+from qa_api.http.app import create_app
+from qa_api.http.middleware.auth import bearer_token
 from qa_api.service import QAService
 from qa_api.settings import Settings
 from tests.conftest import EXAMPLE_QUESTION, ContractClient, assert_problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_api.analysis import Analyzer
+from qa_api.retrieval.analysis import Analyzer
 
 
 @pytest.fixture(scope="module")

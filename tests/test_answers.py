@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from qa_api.analysis import Analyzer
-from qa_api.query import AnswerType, QueryReader, classify, content_start
-from qa_api.spans import Candidate, copula_other_side, instances, object_after, sentence_spans, typed_candidates
+from qa_api.answers.spans import Candidate, copula_other_side, instances, object_after, sentence_spans, typed_candidates
+from qa_api.questions.reading import AnswerType, QueryReader, classify, content_start
+from qa_api.retrieval.analysis import Analyzer
 
 
 def _no_kind(name: str) -> str | None:

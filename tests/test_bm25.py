@@ -11,9 +11,9 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from bench.corpus import generate, word
-from qa_api.analysis import Analyzer
-from qa_api.bm25 import BM25Params, accumulate, build_postings, passage_bitset, ranked, top_k
 from qa_api.corpus import load_corpus
+from qa_api.retrieval.analysis import Analyzer
+from qa_api.retrieval.bm25 import BM25Params, accumulate, build_postings, passage_bitset, ranked, top_k
 from tests.conftest import SEEDS
 
 

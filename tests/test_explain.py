@@ -7,8 +7,8 @@ import time
 import pytest
 from rank_bm25 import BM25Okapi
 
-from qa_api.analysis import Analyzer
 from qa_api.corpus import load_corpus
+from qa_api.retrieval.analysis import Analyzer
 from qa_api.service import QAService
 from tests.conftest import SEEDS, ContractClient, assert_problem
 

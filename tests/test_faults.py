@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from bench.load import LoadReport, gunicorn_workers, kill_one_worker, run_load
-from qa_api.store import CURRENT
+from qa_api.retrieval.store import CURRENT
 from tests.conftest import EXAMPLE_QUESTION, SEEDS
 from tests.live import LiveServer, start_server, wait_for
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from qa_api.answers.spans import persons, place_lists, title_case_line
 from qa_api.evaluate import answer_matches
 from qa_api.service import QAService
-from qa_api.spans import persons, place_lists, title_case_line
 from tests.conftest import service_over
 
 SHIPPING = "\n".join((

@@ -8,8 +8,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_api.analysis import Analyzer
 from qa_api.corpus import split_document
+from qa_api.retrieval.analysis import Analyzer
 
 ANALYZER = Analyzer()
 # Every code point, surrogates included (as they arrive from "\ud800" escapes in JSON), plus the awkward ones.

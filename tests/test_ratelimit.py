@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from openapi_core import OpenAPI
 
-from qa_api.app import create_app
 from qa_api.errors import ConfigError
-from qa_api.ratelimit import Allowances, RateLimiter
+from qa_api.http.app import create_app
+from qa_api.http.middleware.ratelimit import Allowances, RateLimiter
 from qa_api.service import QAService
 from qa_api.settings import Settings
 from tests.conftest import SEEDS, ContractClient, assert_problem

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from qa_api.analysis import Analyzer
-from qa_api.bm25 import BM25Params
-from qa_api.query import QueryReader, RelatedTerms, base_forms
-from qa_api.search import Searcher
-from qa_api.store import open_index
+from qa_api.questions.reading import QueryReader, RelatedTerms, base_forms
+from qa_api.retrieval.analysis import Analyzer
+from qa_api.retrieval.bm25 import BM25Params
+from qa_api.retrieval.search import Searcher
+from qa_api.retrieval.store import open_index
 
 PASSAGES = {
     "ties.txt": "The two governments said that shared history is the basis of their ties with each other.",

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_api.bm25 import BM25Params
 from qa_api.errors import IndexUnavailableError
-from qa_api.index import FORMAT_VERSION
-from qa_api.store import CURRENT, load_index, open_index, rebuild_index
+from qa_api.retrieval.bm25 import BM25Params
+from qa_api.retrieval.index import FORMAT_VERSION
+from qa_api.retrieval.store import CURRENT, load_index, open_index, rebuild_index
 
 
 def _current_build(index_dir: Path) -> Path:
@@ -88,7 +88,7 @@ def test_a_failed_build_leaves_the_previous_index_current(corpus_copy: Path, tmp
     def crash(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa_api.store.np.save", crash)
+    monkeypatch.setattr("qa_api.retrieval.store.np.save", crash)
     with pytest.raises(OSError):
         rebuild_index(corpus_copy, tmp_path / "idx", BM25Params())
     assert (tmp_path / "idx" / CURRENT).read_text() == before

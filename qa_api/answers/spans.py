@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
-from .query import AnswerType, base_forms, related_words
+from qa_api.questions.reading import AnswerType, base_forms, related_words
 
 Span = tuple[int, int]
 

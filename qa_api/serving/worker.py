@@ -25,7 +25,7 @@ from typing import Any
 import gunicorn.util
 from gunicorn.workers import gthread
 
-from .models import Problem
+from qa_api.frontends.schemas import Problem
 
 GATE_BYTES = 32 * 1024
 ARRIVAL_DEADLINE_S = 10.0

@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import CorpusError
+from qa_api.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,13 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from qa_api.answers.spans import Span, sentence_spans, typed_candidates
+from qa_api.corpus import Passage
+from qa_api.questions.reading import AnswerType, Concept, QueryPlan, QueryReader
+
 from .analysis import Analyzer, Token
 from .bm25 import accumulate, passage_bitset, ranked, top_k, warm_up
-from .corpus import Passage
 from .index import Index
-from .query import AnswerType, Concept, QueryPlan, QueryReader
-from .spans import Span, sentence_spans, typed_candidates
 
 RERANK_DEPTH = 30
 PROXIMITY_WINDOW = 3  # positions between two question terms that still count as "together"

@@ -6,8 +6,8 @@ import hmac
 
 from flask import Flask, Response, request
 
-from . import problems
-from .settings import Settings
+from qa_api.http import problems
+from qa_api.settings import Settings
 
 PROTECTED_PREFIX = "/v1/"
 

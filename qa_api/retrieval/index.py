@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qa_api.corpus import Corpus, Passage, passage_id_stem
+from qa_api.errors import UnknownPassageError, UnknownSourceError
+
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings, build_postings
-from .corpus import Corpus, Passage, passage_id_stem
-from .errors import UnknownPassageError, UnknownSourceError
 
 FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
 # A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.

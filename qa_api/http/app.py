@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from . import api, auth, chat, cors, ops, problems, ratelimit, web
-from .service import QAService
-from .settings import Settings
+from qa_api.http.middleware import auth, cors, ratelimit
+from qa_api.service import QAService
+from qa_api.settings import Settings
+
+from . import api, chat, ops, problems, web
 
 MAX_QUERY_STRING_BYTES = 4096
 

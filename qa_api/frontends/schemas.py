@@ -10,13 +10,14 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_serializer,
 )
 
-from .answer import Answer
-from .corpus import Passage
-from .search import Hit
+from qa_api.answers.finder import Answer
+from qa_api.corpus import Passage
+from qa_api.retrieval.search import Hit
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -178,3 +179,8 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, Any]] | None = None
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as ``{"field", "message"}``, without echoing the client's input back."""
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]

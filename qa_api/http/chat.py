@@ -18,9 +18,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 from pydantic import ValidationError
 
+from qa_api.frontends.conversation import Reply, compose_reply, count_tokens, notice, resolve_question
+
 from .api import parse_json, service, unknown_sources
 from .chat_models import ChatRequest, OpenAIError
-from .conversation import Reply, compose_reply, count_tokens, notice, resolve_question
 from .problems import PROBLEM_JSON
 
 MODEL_ID = "qa-api"

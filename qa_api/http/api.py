@@ -11,8 +11,8 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from .errors import UnknownSourceError
-from .models import (
+from qa_api.errors import UnknownSourceError
+from qa_api.frontends.schemas import (
     DEFAULT_TOP_K,
     AnswerOut,
     AskRequest,
@@ -25,8 +25,9 @@ from .models import (
     SearchQuery,
     SearchResponse,
 )
+from qa_api.service import QAService
+
 from .problems import InvalidFieldsError
-from .service import QAService
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
 M = TypeVar("M", bound=BaseModel)

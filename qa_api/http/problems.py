@@ -10,8 +10,8 @@ from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .errors import NotFoundError
-from .models import Problem
+from qa_api.errors import NotFoundError
+from qa_api.frontends.schemas import Problem, field_errors
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,6 @@ def problem(status: int, detail: str, *, type: str = "about:blank", title: str |
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as ``{"field", "message"}``, without echoing the client's input back."""
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
 
 
 def register(app: Flask) -> None:

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from qa_api.corpus import Passage, corpus_checksum, load_corpus
+from qa_api.errors import CorpusError, IndexUnavailableError
+
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings
-from .corpus import Passage, corpus_checksum, load_corpus
-from .errors import CorpusError, IndexUnavailableError
 from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, build_index, documents_json
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .analysis import Token
-from .query import AnswerType, QueryPlan
-from .search import Hit, Searcher, Sentence
+from qa_api.questions.reading import AnswerType, QueryPlan
+from qa_api.retrieval.analysis import Token
+from qa_api.retrieval.search import Hit, Searcher, Sentence
+
 from .spans import (
     TITLES,
     Candidate,

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from flask import Flask, Response, request
 from limits import RateLimitItem, parse_many
 
-from .errors import ConfigError
-from .problems import problem
+from qa_api.errors import ConfigError
+from qa_api.http.problems import problem
 
 RATE_LIMITED = "urn:qa-api:problem:rate-limited"
 # How a worker finds the table its master made: the number of the file descriptor it inherits.

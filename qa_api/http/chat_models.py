@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from .models import MAX_SOURCES, MAX_TOP_K, Source
+from qa_api.frontends.schemas import MAX_SOURCES, MAX_TOP_K, Source
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 32768

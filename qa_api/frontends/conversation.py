@@ -12,11 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .analysis import Analyzer
-from .models import MAX_QUESTION_CHARS
-from .search import Hit
-from .service import AskResult
-from .spans import sentence_spans
+from qa_api.answers.spans import sentence_spans
+from qa_api.retrieval.analysis import Analyzer
+from qa_api.retrieval.search import Hit
+from qa_api.service import AskResult
+
+from .schemas import MAX_QUESTION_CHARS
 
 QUOTE_CHARS = 200
 NO_ANSWER = "The corpus does not say."

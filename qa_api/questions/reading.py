@@ -19,7 +19,7 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
-from .analysis import Analyzer, normalize
+from qa_api.retrieval.analysis import Analyzer, normalize
 
 # How much a passage earns for an alias, relative to the question's own word. Chosen by measurement on the
 # dev set (README, "Quality"): abbreviations of organisations and near-synonyms help; spellings/irregular forms

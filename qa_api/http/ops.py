@@ -8,7 +8,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
 
-from .service import QAService
+from qa_api.service import QAService
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"

@@ -16,10 +16,12 @@ from mcp.server.mcpserver.resources import FunctionResource
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
-from . import __version__
-from .errors import UnknownSourceError
-from .index import Index
-from .models import (
+from qa_api import __version__
+from qa_api.errors import UnknownSourceError
+from qa_api.retrieval.index import Index
+from qa_api.service import QAService
+
+from .schemas import (
     DEFAULT_TOP_K,
     MAX_QUESTION_CHARS,
     MAX_SOURCES,
@@ -30,9 +32,8 @@ from .models import (
     HitOut,
     SearchQuery,
     SearchResponse,
+    field_errors,
 )
-from .problems import field_errors
-from .service import QAService
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from .errors import UnknownSourceError
-from .models import MAX_QUESTION_CHARS
-from .service import QAService
+from qa_api.errors import UnknownSourceError
+from qa_api.frontends.schemas import MAX_QUESTION_CHARS
+from qa_api.service import QAService
 
 bp = Blueprint("web", __name__)
 EXAMPLE_QUESTION = "When did North Korea confirm troop deployment?"

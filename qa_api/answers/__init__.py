@@ -1,0 +1,1 @@
+"""Answers: sentences and typed spans of the retrieved passages, scored into a short answer."""

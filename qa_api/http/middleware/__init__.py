@@ -1,0 +1,1 @@
+"""Request middleware: API keys, CORS and rate limits."""
