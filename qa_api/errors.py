@@ -3,7 +3,8 @@
     QAError
     ├── ConfigError            a setting has an impossible value
     ├── CorpusError            the corpus directory is missing, empty or unreadable
-    ├── IndexUnavailableError            the index on disk is missing, stale or corrupt (rebuild it)
+    ├── IndexUnavailableError  the index on disk is missing, stale or corrupt (rebuild it)
+    ├── EncoderError           the sentence encoder's model files are missing or not the published ones
     └── NotFoundError          a document or passage that does not exist (HTTP 404)
         ├── UnknownSourceError
         └── UnknownPassageError
@@ -26,6 +27,10 @@ class CorpusError(QAError):
 
 class IndexUnavailableError(QAError):
     """The index on disk cannot be used as it is: missing, built from another corpus, or corrupt."""
+
+
+class EncoderError(QAError):
+    """The sentence encoder cannot be used: its weights are missing or differ from the published ones."""
 
 
 class NotFoundError(QAError):

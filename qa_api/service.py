@@ -1,48 +1,85 @@
-"""The question-answering service: one object that the HTTP API, the CLI and other front ends share."""
+"""The question-answering service: one object that the HTTP API, the CLI and every other front end share.
+
+``ask`` runs one path for every caller: read the question once; take BM25's best ``POOL`` passages through the
+pruned top-k while the encoder embeds the question on another core; re-rank that pool; choose the evidence
+sentence from the top passages; extract a short answer from it when one is likely right.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from qa_api.answers.finder import Answer, AnswerFinder
-from qa_api.retrieval.analysis import Analyzer
-from qa_api.retrieval.bm25 import BM25Params
-from qa_api.retrieval.index import Index
-from qa_api.retrieval.search import Searcher, SearchResult
-from qa_api.retrieval.store import Progress, open_index
-from qa_api.settings import Settings
+import numpy as np
+from numpy.typing import NDArray
+
+from .answers.finder import Answer, AnswerFinder
+from .answers.ranking import POOL, Evidence, Ranker
+from .questions.reading import QuestionReader, Reading
+from .retrieval.analysis import Analyzer
+from .retrieval.bm25 import BM25Params
+from .retrieval.encoder import Encoder, shared_encoder
+from .retrieval.index import Index
+from .retrieval.progress import Progress
+from .retrieval.search import Hit, Searcher, SearchResult
+from .retrieval.store import open_index
+from .settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class AskResult:
     question: str
     answer: Answer | None
-    result: SearchResult
+    evidence: Evidence | None
+    hits: tuple[Hit, ...]
+    total: int
     took_ms: float
 
 
 class QAService:
-    def __init__(self, index: Index, analyzer: Analyzer | None = None) -> None:
+    def __init__(self, index: Index, analyzer: Analyzer | None = None, encoder: Encoder | None = None) -> None:
         self.index = index
         self.analyzer = analyzer or Analyzer()
         self.searcher = Searcher(index, self.analyzer)
-        self.answers = AnswerFinder(self.searcher)
+        self.reader = QuestionReader(self.analyzer)
+        self.ranker = Ranker(self.searcher)
+        self.encoder = encoder if index.vectors is not None else None
+        self.finder = AnswerFinder(self.analyzer, self.encoder)
+        self._encoding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode") if self.encoder else None
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> QAService:
         """Load the index for the configured corpus, building it first when missing, stale or corrupt."""
         analyzer = Analyzer()
+        encoder = shared_encoder() if settings.dense else None
         params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
-        return cls(open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress), analyzer)
+        index = open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress, encoder)
+        return cls(index, analyzer, encoder)
 
     def search(self, query: str, top_k: int, sources: Sequence[str] = ()) -> SearchResult:
         """Keyword search: plain BM25, the fast path whose cost does not grow with the corpus."""
-        return self.searcher.search(query, top_k, sources, rerank=False)
+        return self.searcher.search(query, top_k, sources)
 
     def ask(self, question: str, top_k: int, sources: Sequence[str] = ()) -> AskResult:
         started = time.perf_counter()
-        result = self.searcher.search(question, top_k, sources, rerank=True)
-        answer = self.answers.find(question, result.plan, result.hits)
-        return AskResult(question, answer, result, (time.perf_counter() - started) * 1000)
+        reading = self.reader.read(question)
+        vector = self._encoding.submit(self._embed, question) if self._encoding else None
+        pool = self.searcher.pool(reading.query, max(POOL, top_k), sources)
+        question_vector = vector.result() if vector else None
+        ranked = self.ranker.rerank(reading, pool, question_vector)
+        evidence = self.ranker.evidence(reading, ranked, question_vector)
+        answer = self.finder.find(reading, evidence)
+        hits = tuple(self.searcher.hit(s.row, s.bm25, rank, reading.query, s.boosts)
+                     for rank, s in enumerate(ranked[:top_k], start=1))
+        return AskResult(question, answer, evidence[0] if evidence else None, hits, pool.total,
+                         (time.perf_counter() - started) * 1000)
+
+    def read(self, question: str) -> Reading:
+        return self.reader.read(question)
+
+    def _embed(self, text: str) -> NDArray[np.float32]:
+        assert self.encoder is not None
+        vector: NDArray[np.float32] = self.encoder.encode([text])[0]
+        return vector

@@ -29,6 +29,9 @@ class Settings:
     k1: float = _setting(1.5, "BM25 term-frequency saturation (k1). Same default as rank-bm25.")
     b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
     epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
+    dense: bool = _setting(True, "Embed every sentence at index build (all-MiniLM-L6-v2) and re-rank ask's candidates "
+                                 "with them. Off for corpora too large to embed: ask then ranks by BM25 and lexical "
+                                 "features alone (docs/quality.md says what that costs).")
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
     rate_limit: str = _setting("off", "Requests allowed per client address (all workers together), e.g. "
                                       "`20/second;600/minute`, or `off`.")

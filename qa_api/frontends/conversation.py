@@ -1,9 +1,10 @@
 """Chat turns to a question, and an answer to a chat reply with numbered citations. No Flask, no LLM.
 
-A follow-up ("and when was that?", "who was he?", "what about Putin?") is read together with the last
-self-contained user question, so "Who led the Russian delegation?" then "And when was that?" asks
-"when was that? Who led the Russian delegation?": the follow-up's wording decides the answer type
-(it comes first) and the earlier question supplies the terms to search for.
+A follow-up ("and when was that?", "what was his job title?", "what about Putin?") is read in the light of the
+turns before it: the last self-contained user question and the reply given to it (whose first line is the
+answer, or the evidence). "Who led the Russian delegation?", answered "Alexei Krivoruchko", then "what was his job
+title?" asks "what was his job title? Who led the Russian delegation? Alexei Krivoruchko": the follow-up's
+wording decides the kind of answer (it comes first), and the earlier turns carry the names it leans on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa_api.answers.spans import sentence_spans
+from qa_api.corpus.sentences import sentence_spans
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.search import Hit
 from qa_api.service import AskResult
@@ -20,7 +21,7 @@ from qa_api.service import AskResult
 from .schemas import MAX_QUESTION_CHARS
 
 QUOTE_CHARS = 200
-NO_ANSWER = "The corpus does not say."
+NO_ANSWER = "The corpus gives no short answer to that."
 NO_QUESTION = ("There is no question to answer: no user message has any text. "
                "Ask about the news articles in the corpus.")
 _CONJUNCTION = re.compile(r"^\W*(?:and|also|so|but|then)\b[\s,]*", re.IGNORECASE)
@@ -28,6 +29,21 @@ _CONTINUATION = re.compile(r"^\W*(?:and|also|so|but|then|what about|how about)\b
 _ANAPHORA = re.compile(r"\b(?:he|she|it|they|them|him|her|his|its|their|that|this|those|these|there|then)\b",
                        re.IGNORECASE)
 FOLLOW_UP_MAX_TERMS = 2
+_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatQuestion:
+    """What to ask for the last user turn: its text, completed by the turns it leans on."""
+
+    text: str
+    follow_up: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +68,21 @@ def is_follow_up(text: str, analyzer: Analyzer) -> bool:
             or (len(terms) <= FOLLOW_UP_MAX_TERMS and bool(_ANAPHORA.search(text))))
 
 
-def resolve_question(user_turns: Sequence[str], analyzer: Analyzer) -> str:
-    """The question to ask for the last user turn, completed from the last self-contained one before it."""
-    current = user_turns[-1].strip()
+def read_conversation(turns: Sequence[Turn], analyzer: Analyzer) -> ChatQuestion:
+    """The question to ask for the last user turn: itself, or for a follow-up, itself followed by the last
+    self-contained user question before it and the first line of the reply that question got."""
+    users = [i for i, t in enumerate(turns) if t.role == "user" and t.text.strip()]
+    current = turns[users[-1]].text.strip()
     if not is_follow_up(current, analyzer):
-        return current
-    for earlier in reversed(user_turns[:-1]):
-        if not is_follow_up(earlier, analyzer):
+        return ChatQuestion(current, False)
+    for i in reversed(users[:-1]):
+        if not is_follow_up(turns[i].text, analyzer):
+            reply = next((t.text for t in turns[i + 1:users[-1]] if t.role == "assistant" and t.text.strip()), "")
+            answered = _CITATION_MARK.sub("", reply.strip().splitlines()[0]) if reply.strip() else ""
             # Without its "and", the follow-up's question word leads, and that sets the answer type.
-            return f"{_CONJUNCTION.sub('', current)} {earlier.strip()}"
-    return current
+            parts = (_CONJUNCTION.sub("", current), turns[i].text.strip(), answered)
+            return ChatQuestion(" ".join(p for p in parts if p), True)
+    return ChatQuestion(current, True)
 
 
 def notice(user_turns: Sequence[str]) -> Reply | None:
@@ -80,18 +101,23 @@ def notice(user_turns: Sequence[str]) -> Reply | None:
 
 
 def compose_reply(result: AskResult) -> Reply:
-    """The answer (or that the corpus does not say), then each cited passage as ``[n] source, paragraph: "quote"``."""
-    hits = list(result.result.hits)
-    answer = result.answer
-    if answer is not None:
-        hits.sort(key=lambda h: h.passage.id != answer.passage_id)  # the answer's passage is [1]
+    """The answer, or else the evidence sentence, then each cited passage as ``[n] source, paragraph: "quote"``.
+    The passage the answer or evidence comes from is [1], quoted by that sentence."""
+    hits = list(result.hits)
+    evidence = result.evidence
+    lead_id = result.answer.passage_id if result.answer else evidence.read.passage.id if evidence else None
+    hits.sort(key=lambda h: h.passage.id != lead_id)
+    evidence_text = evidence.read.passage.text[evidence.sentence.start:evidence.sentence.end] if evidence else ""
     citations = tuple(
         Citation(n, h.passage.id, h.passage.source, h.passage.paragraph,
-                 _shorten(answer.sentence if answer and h.passage.id == answer.passage_id else best_sentence(h)))
+                 _shorten(evidence_text if evidence and h.passage.id == evidence.read.passage.id
+                          else best_sentence(h)))
         for n, h in enumerate(hits, start=1)
     )
-    if answer is not None:
-        lead = f"{answer.text} [1]"
+    if result.answer is not None:
+        lead = f"{display(result.answer.text)} [1]"
+    elif evidence is not None and citations and citations[0].passage_id == evidence.read.passage.id:
+        lead = f'{NO_ANSWER} The closest the corpus comes: "{_shorten(evidence_text)}" [1]'
     elif citations:
         lead = f"{NO_ANSWER} The closest passages are {_numbers(len(citations))}."
     else:
@@ -113,8 +139,13 @@ def count_tokens(text: str) -> int:
     return len(re.findall(r"\w+|[^\w\s]", text))
 
 
+def display(text: str) -> str:
+    """Text as a person reads it: a wrapped line's break and runs of spaces become one space."""
+    return " ".join(text.split())
+
+
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    text = display(text)
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 

@@ -26,7 +26,6 @@ from .schemas import (
     MAX_QUESTION_CHARS,
     MAX_SOURCES,
     MAX_TOP_K,
-    AnswerOut,
     AskRequest,
     AskResponse,
     HitOut,
@@ -68,9 +67,7 @@ def build_server(service: QAService) -> MCPServer:
         not answer it, and the ranked passages used as evidence."""
         body = _validated(AskRequest, {"question": question, "top_k": top_k, "sources": sources or []})
         result = _call(lambda: service.ask(body.question, body.top_k, body.sources))
-        return AskResponse(question=result.question, took_ms=round(result.took_ms, 3),
-                           answer=AnswerOut.of(result.answer) if result.answer else None,
-                           passages=[HitOut.of_hit(h) for h in result.result.hits])
+        return AskResponse.of(result)
 
     @server.tool(title="Search passages by keywords", annotations=READ_ONLY)
     def search_passages(query: Query, top_k: TopK = DEFAULT_TOP_K, sources: Sources = None) -> SearchResponse:

@@ -16,8 +16,10 @@ from pydantic import (
 )
 
 from qa_api.answers.finder import Answer
+from qa_api.answers.ranking import Evidence
 from qa_api.corpus import Passage
 from qa_api.retrieval.search import Hit
+from qa_api.service import AskResult
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -143,6 +145,20 @@ class AnswerOut(BaseModel):
                    end=a.end, sentence=a.sentence, confidence=a.confidence)
 
 
+class EvidenceOut(BaseModel):
+    text: str
+    passage_id: str
+    source: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, e: Evidence) -> EvidenceOut:
+        p = e.read.passage
+        return cls(text=p.text[e.sentence.start:e.sentence.end], passage_id=p.id, source=p.source,
+                   start=p.start + e.sentence.start, end=p.start + e.sentence.end)
+
+
 class SearchResponse(BaseModel):
     query: str
     total: int
@@ -153,8 +169,16 @@ class SearchResponse(BaseModel):
 class AskResponse(BaseModel):
     question: str
     answer: AnswerOut | None
+    evidence: EvidenceOut | None
     passages: list[HitOut]
     took_ms: float
+
+    @classmethod
+    def of(cls, result: AskResult, explain: bool = False) -> AskResponse:
+        """The one place an ask result becomes the response every front end returns."""
+        return cls(question=result.question, answer=AnswerOut.of(result.answer) if result.answer else None,
+                   evidence=EvidenceOut.of(result.evidence) if result.evidence else None,
+                   passages=[HitOut.of_hit(h, explain) for h in result.hits], took_ms=round(result.took_ms, 3))
 
 
 class DocumentSummary(BaseModel):

@@ -14,7 +14,6 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 from qa_api.errors import UnknownSourceError
 from qa_api.frontends.schemas import (
     DEFAULT_TOP_K,
-    AnswerOut,
     AskRequest,
     AskResponse,
     DocumentList,
@@ -60,13 +59,7 @@ def search() -> Response:
 def ask() -> Response:
     body = parse_json(AskRequest)
     _check_sources(body.sources, "sources")
-    result = service().ask(body.question, body.top_k, body.sources)
-    return json_response(AskResponse(
-        question=result.question,
-        answer=AnswerOut.of(result.answer) if result.answer else None,
-        passages=[HitOut.of_hit(h, body.explain) for h in result.result.hits],
-        took_ms=round(result.took_ms, 3),
-    ))
+    return json_response(AskResponse.of(service().ask(body.question, body.top_k, body.sources), body.explain))
 
 
 @bp.get("/documents")

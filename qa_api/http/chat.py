@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 from pydantic import ValidationError
 
-from qa_api.frontends.conversation import Reply, compose_reply, count_tokens, notice, resolve_question
+from qa_api.frontends.conversation import Reply, compose_reply, count_tokens, notice, read_conversation
 
 from .api import parse_json, service, unknown_sources
 from .chat_models import ChatRequest, OpenAIError
@@ -83,8 +83,8 @@ def chat_completions() -> Response:
 
 
 def _answer(body: ChatRequest) -> Reply:
-    question = resolve_question(body.user_turns(), service().analyzer)
-    return compose_reply(service().ask(question, body.top_k, body.sources))
+    question = read_conversation(body.turns(), service().analyzer)
+    return compose_reply(service().ask(question.text, body.top_k, body.sources))
 
 
 def openai_error(status: int, message: str, param: str | None = None, code: str | None = None) -> Response:

@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from qa_api.frontends.conversation import Turn
 from qa_api.frontends.schemas import MAX_SOURCES, MAX_TOP_K, Source
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 32768
-CHAT_TOP_K = 3  # passages cited; the answer reads the first three either way, as in POST /v1/ask
+CHAT_TOP_K = 3  # passages cited; the answer reads the same passages whatever this is, as in POST /v1/ask
 _ERROR_TYPES = {429: "requests"}
 
 
@@ -102,6 +103,11 @@ class ChatRequest(BaseModel):
     def user_turns(self) -> list[str]:
         """The text of each user message that has some, oldest first."""
         return [t for m in self.messages if m.role == "user" for t in (m.text(),) if t.strip()]
+
+    def turns(self) -> list[Turn]:
+        """The user and assistant messages that have text, oldest first."""
+        return [Turn(m.role, t) for m in self.messages if m.role in ("user", "assistant") for t in (m.text(),)
+                if t.strip()]
 
     def prompt_text(self) -> str:
         return "\n".join(m.text() for m in self.messages)

@@ -66,6 +66,10 @@ class Analyzer:
         self.term = lru_cache(maxsize=1 << 17)(self._term)  # type: ignore[method-assign]
 
     @property
+    def stopwords(self) -> frozenset[str]:
+        return self._stopwords
+
+    @property
     def signature(self) -> dict[str, object]:
         """What the index manifest records, so an index built by another analyzer is refused."""
         digest = hashlib.sha256("\n".join(sorted(self._stopwords)).encode()).hexdigest()[:16]

@@ -169,9 +169,10 @@ def term_weights(tf: NDArray[np.integer], dl: NDArray[np.integer], idf: NDArray[
     return weights
 
 
-def ranked(postings: Postings, query_terms: dict[int, int], k: int,
+def ranked(postings: Postings, query_terms: dict[int, float], k: int,
            allowed: NDArray[np.uint64] | None = None) -> Ranked:
-    """The k best passages for ``{term id: times in query}``, as ``top_k(*accumulate(...))`` would rank them.
+    """The k best passages for ``{term id: weight}`` (a term's BM25 counts ``weight`` times: its times in the
+    query, or a fraction for a related word), as ``top_k(*accumulate(...))`` would rank them.
 
     ``allowed`` is an optional bitset of passages (see ``passage_bitset``) that results must come from.
     """
@@ -190,7 +191,7 @@ def ranked(postings: Postings, query_terms: dict[int, int], k: int,
     return Ranked(rows, scores, total)
 
 
-def _ranked_exhaustively(postings: Postings, query_terms: dict[int, int], k: int,
+def _ranked_exhaustively(postings: Postings, query_terms: dict[int, float], k: int,
                          allowed: NDArray[np.uint64] | None, total: int) -> Ranked:
     scores, candidates = accumulate(postings, query_terms)
     if allowed is not None:
@@ -229,8 +230,8 @@ def warm_up() -> None:
     ranked(postings, {1: 2}, 1, passage_bitset(1, [(0, 1)]))
 
 
-def accumulate(postings: Postings, query_terms: dict[int, int]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Scores of every passage for ``{term id: times in query}``, and the passages that matched any term."""
+def accumulate(postings: Postings, query_terms: dict[int, float]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Scores of every passage for ``{term id: weight}``, and the passages that matched any term."""
     scores = np.zeros(postings.n_docs, dtype=np.float64)
     matched = np.zeros(postings.n_docs, dtype=bool)
     for term_id, count in query_terms.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +22,9 @@ from qa_api.errors import UnknownPassageError, UnknownSourceError
 
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings, build_postings
+from .encoder import Encoder
+from .progress import Progress
+from .vectors import SentenceVectors, embed_passages, signature
 
 FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
 # A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.
@@ -51,7 +54,8 @@ class PassageTable:
 class Index:
     def __init__(self, *, manifest: dict[str, Any], vocab: Sequence[str], postings: Postings,
                  passages: PassageTable, documents: Sequence[DocumentInfo], sections: Sequence[str],
-                 text_blob: bytes | memoryview | NDArray[np.uint8], text_offsets: NDArray[np.int64]) -> None:
+                 text_blob: bytes | memoryview | NDArray[np.uint8], text_offsets: NDArray[np.int64],
+                 vectors: SentenceVectors | None = None) -> None:
         self.manifest = manifest
         self.vocab_list = list(vocab)
         self.vocab = {term: i for i, term in enumerate(self.vocab_list)}
@@ -61,6 +65,7 @@ class Index:
         self.sections = list(sections)
         self.text_blob = text_blob
         self.text_offsets = text_offsets
+        self.vectors = vectors
         self._doc_by_source = {d.source: i for i, d in enumerate(self.documents)}
         self._doc_by_stem = {passage_id_stem(d.source): i for i, d in enumerate(self.documents)}
         self.document_text = lru_cache(maxsize=256)(self._document_text)
@@ -116,15 +121,15 @@ class Index:
         return [self.passage(i) for i in range(info.first_passage, info.first_passage + info.passage_count)]
 
 
-def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params,
-                progress: Callable[[Iterable[Passage], int], Iterable[Passage]] | None = None) -> Index:
-    """Analyze every passage of ``corpus`` and build its BM25 index."""
+def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params, progress: Progress | None = None,
+                encoder: Encoder | None = None) -> Index:
+    """Analyze every passage of ``corpus`` and build its BM25 index, and with an ``encoder`` its sentence vectors."""
     started = time.perf_counter()
     vocab: dict[str, int] = {}
     term_ids: list[int] = []
     lengths: list[int] = []
     passages = list(corpus.passages())
-    for passage in progress(passages, len(passages)) if progress else passages:
+    for passage in progress(passages, len(passages), "indexing") if progress else passages:
         terms = analyzer.terms(passage.text)
         term_ids.extend(vocab.setdefault(t, len(vocab)) for t in terms)
         lengths.append(len(terms))
@@ -149,6 +154,7 @@ def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params,
         start=np.array([p.start for p in passages], dtype=np.int64),
         end=np.array([p.end for p in passages], dtype=np.int64),
     )
+    vectors = embed_passages([p.text for p in passages], encoder, progress) if encoder else None
     manifest = {
         "format_version": FORMAT_VERSION,
         "analyzer": analyzer.signature,
@@ -157,12 +163,13 @@ def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params,
                    "skipped": list(corpus.skipped)},
         "stats": {"terms": len(vocab), "postings": int(postings.docs.shape[0]),
                   "avg_passage_terms": float(np.mean(lengths)) if lengths else 0.0},
+        "vectors": signature(encoder) if encoder else None,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     return Index(manifest=manifest, vocab=list(vocab), postings=postings, passages=table, documents=docs,
                  sections=list(sections), text_blob=b"".join(blobs),
-                 text_offsets=np.asarray(offsets, dtype=np.int64))
+                 text_offsets=np.asarray(offsets, dtype=np.int64), vectors=vectors)
 
 
 def documents_json(index: Index) -> str:

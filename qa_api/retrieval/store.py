@@ -19,19 +19,22 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xxhash
 
-from qa_api.corpus import Passage, corpus_checksum, load_corpus
+from qa_api.corpus import corpus_checksum, load_corpus
 from qa_api.errors import CorpusError, IndexUnavailableError
 
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings
+from .encoder import Encoder
 from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, build_index, documents_json
+from .progress import Progress
+from .vectors import SentenceVectors, signature
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ _ARRAYS = {
     "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
 }
 
-Progress = Callable[[Iterable[Passage], int], Iterable[Passage]]
+_VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales"}
 
 
 def save_index(index: Index, index_dir: Path) -> Path:
@@ -59,6 +62,8 @@ def save_index(index: Index, index_dir: Path) -> Path:
     tmp.mkdir()
     files: dict[str, dict[str, Any]] = {}
     payloads: dict[str, Any] = {f"{name}.npy": _array_of(index, name) for name in _ARRAYS}
+    if index.vectors is not None:
+        payloads.update({f"{name}.npy": getattr(index.vectors, attr) for name, attr in _VECTOR_ARRAYS.items()})
     payloads["vocab.json"] = json.dumps(index.vocab_list, ensure_ascii=False).encode()
     payloads["sections.json"] = json.dumps(index.sections, ensure_ascii=False).encode()
     payloads["documents.json"] = documents_json(index).encode()
@@ -99,44 +104,47 @@ def load_index(index_dir: Path) -> Index:
         passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
                                 arrays["passages_start"], arrays["passages_end"])
         texts = _load_bytes(build / "texts.bin")
+        vectors = (SentenceVectors(**{a: _load_array(build / f"{name}.npy") for name, a in _VECTOR_ARRAYS.items()})
+                   if manifest.get("vectors") else None)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailableError(f"index build {build.name} is unreadable: {exc}") from exc
     if len(vocab) != postings.n_terms or postings.indptr.shape[0] != postings.n_terms + 1:
         raise IndexUnavailableError(f"index build {build.name} is inconsistent")
     return Index(manifest=manifest, vocab=vocab, postings=postings, passages=passages, documents=documents,
-                 sections=sections, text_blob=texts, text_offsets=arrays["texts_offsets"])
+                 sections=sections, text_blob=texts, text_offsets=arrays["texts_offsets"], vectors=vectors)
 
 
 def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
-               progress: Progress | None = None) -> Index:
-    """The index for ``corpus_dir``: loaded when it is current, else rebuilt first (under a lock)."""
+               progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
+    """The index for ``corpus_dir``: loaded when it is current, else rebuilt first (under a lock). With an
+    ``encoder`` the index must hold that encoder's sentence vectors."""
     analyzer = analyzer or Analyzer()
-    index, problem = _load_current(corpus_dir, index_dir, params, analyzer)
+    index, problem = _load_current(corpus_dir, index_dir, params, analyzer, encoder)
     if index is not None:
         return index
     with _build_lock(index_dir):
-        index, problem = _load_current(corpus_dir, index_dir, params, analyzer)  # another process built it?
+        index, problem = _load_current(corpus_dir, index_dir, params, analyzer, encoder)  # built meanwhile?
         if index is not None:
             return index
         log.warning("building the index: %s", problem)
-        return _build_and_load(corpus_dir, index_dir, params, analyzer, progress)
+        return _build_and_load(corpus_dir, index_dir, params, analyzer, progress, encoder)
 
 
 def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
-                  progress: Progress | None = None) -> Index:
+                  progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
     """Build from the corpus and make the new build current, whatever is on disk."""
     with _build_lock(index_dir):
-        return _build_and_load(corpus_dir, index_dir, params, analyzer or Analyzer(), progress)
+        return _build_and_load(corpus_dir, index_dir, params, analyzer or Analyzer(), progress, encoder)
 
 
 def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
-                    progress: Progress | None) -> Index:
-    save_index(build_index(load_corpus(corpus_dir), analyzer, params, progress), index_dir)
+                    progress: Progress | None, encoder: Encoder | None) -> Index:
+    save_index(build_index(load_corpus(corpus_dir), analyzer, params, progress, encoder), index_dir)
     return load_index(index_dir)
 
 
-def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params,
-                  analyzer: Analyzer) -> tuple[Index | None, str]:
+def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+                  encoder: Encoder | None) -> tuple[Index | None, str]:
     """The index on disk if it can serve this corpus and configuration, else why not."""
     try:
         index = load_index(index_dir)
@@ -147,6 +155,8 @@ def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params,
         return None, "the analyzer changed"
     if manifest.get("bm25") != {"k1": params.k1, "b": params.b, "epsilon": params.epsilon}:
         return None, "the BM25 parameters changed"
+    if encoder is not None and manifest.get("vectors") != signature(encoder):
+        return None, "the index has no sentence vectors from this encoder"
     try:
         checksum = corpus_checksum(corpus_dir)
     except CorpusError:
