@@ -32,22 +32,40 @@ _DATE = re.compile(
     rf"|fall|winter)|\b(?:yesterday|today|tonight)\b|(?:on\s+)?{_WEEKDAY}"
     rf"|(?:the\s+)?(?:(?:early|mid|late)[\s-]+)?(?:1[5-9]|20)\d0s\b|(?<![\w,.-]){_YEAR}\b(?![,.]?\d)")
 _NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                r"fifty|sixty|hundred|dozen|dozens|hundreds|thousands|millions|several|a\s+few)")
+                r"fifty|sixty|hundred|dozen|dozens|hundreds|thousands|millions|several|a\s+few|first|second|third|"
+                r"fourth|fifth|tenth|twentieth|fiftieth|hundredth)")
 _QUANTITY = re.compile(
     r"(?:(?:more\s+than|over|about|nearly|almost|at\s+least|up\s+to|fewer\s+than|less\s+than|around|roughly|some"
     r"|an\s+estimated|approximately)\s+)?"
-    rf"(?:[$€£]\s?)?(?:(?<![\w.-])\d(?:[\d,]*\d)?(?:\.\d+)?|\b{_NUMBER_WORD}(?:\s+{_NUMBER_WORD})?\b)"
+    rf"(?:[$€£]\s?)?(?:(?<![\w.-])\d(?:[\d,]*\d)?(?:\.\d+)?(?:st|nd|rd|th)?|\b{_NUMBER_WORD}(?:\s+{_NUMBER_WORD})?\b)"
     r"(?:[\s-]+(?:million|billion|trillion|thousand|hundred|percent|per\s+cent)|%)?"
     r"(?:[\s-]+(?!(?:and|or|of|the|to|in|on|at|by|for|with|that|which|who|is|was|are|were)\b)(?-i:[a-z]+)"
     r"(?:-[a-z]+)?)?",
     re.IGNORECASE)
 _QUOTED = re.compile(r"[\"“]([^\"“”]{2,200}?)[,.!?]?[\"”]")
+# A reason: a clause that gives one ("because ...", "in exchange for ..."), or a purpose ("to skirt sanctions",
+# "necessary to safeguard ..."), or what a worry or an attempt is about ("concerns about ...", "attempts to ...").
 _REASON = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|in\s+order\s+to|so\s+as\s+to|so\s+that|in\s+exchange"
-                     r"\s+for|in\s+return\s+for|in\s+response\s+to|as\s+a\s+result\s+of|thanks\s+to|amid|given)\s+"
-                     r"[^,.;:–—]{3,160}", re.IGNORECASE)
+                     r"\s+for|in\s+return\s+for|in\s+response\s+to|as\s+a\s+result\s+of|thanks\s+to|amid|given"
+                     r"|about|over|with)\s+[^,.;:–—]{3,160}"
+                     r"|\bto\s+(?!(?:the|a|an|its|their|his|her|this|that|be|which|whom)\b)[a-z]+\b[^,.;:–—]{0,160}",
+                     re.IGNORECASE)
+# Where a place is said in words: a compass point before a name ("eastern Ukraine"), or a noun for a place with its
+# modifiers ("the North Korean capital", "the reviewing stand").
+_PLACE_PHRASE = re.compile(r"\b(?:(?:north|south|east|west)(?:ern|-east|-west)?|central)\s+[A-Z][\w’'-]*"
+                           r"(?:\s+[A-Z][\w’'-]*)*"
+                           r"|\bthe\s+(?:[\w’'-]+\s+){0,3}?(?:capital|city|region|peninsula|border|coast|province|"
+                           r"country|island|stand|venue|square|palace|port|base|front)\b", re.IGNORECASE)
+# An organisation named with a lowercase head noun ("the UN security council", "the state news agency").
+_ORG_PHRASE = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[a-z]+){0,2}\s+(?:council|agency|ministry|committee|commission|"
+                         r"parliament|government|court|party|union|army|navy)\b")
 _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|and|for)\s+)*[A-Z][\w’'.-]*)*")
-# The names inside a run: split at "and", a comma or a possessive.
-_PART = re.compile(r"[A-Z][\w.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for)\s+)*[A-Z][\w.-]*)*")
+# The names inside a run: split at "and", a comma, a possessive, or a capitalised little word, which in a Title Case
+# headline is casing, not part of a name ("... Programs With Harvard University").
+_PART = re.compile(r"(?!(?:With|In|On|At|To|For|Amid|Ahead|Across|After|Over|And|From|By|As|Of|The|Near|Into|"
+                   r"Against|Despite)\b)[A-Z][\w.-]*(?:\s+(?:(?:of|the|de|al|bin|van|von|for)\s+)*"
+                   r"(?!(?:With|In|On|At|To|For|Amid|Ahead|Across|After|Over|And|From|By|As|Of|The|Near|Into|Against"
+                   r"|Despite)\b)[A-Z][\w.-]*)*")
 _WORDS = re.compile(r"[\w’'-]+|[^\w\s]")
 # Titles and offices before a person's name, and the nouns that head an organisation's: ordinary English words.
 TITLES = frozenset(("admiral", "ambassador", "chair", "chairman", "chairwoman", "chief", "colonel", "commander",
@@ -71,6 +89,8 @@ def candidates(sentence: str, stopwords: frozenset[str]) -> list[Candidate]:
     out += [Candidate(m.start(1), m.end(1), AnswerType.QUOTE, True) for m in _QUOTED.finditer(sentence)]
     out += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), AnswerType.REASON, True)
             for m in _REASON.finditer(sentence)]
+    out += [Candidate(m.start(), m.end(), AnswerType.PLACE, True) for m in _PLACE_PHRASE.finditer(sentence)]
+    out += [Candidate(m.start(), m.end(), AnswerType.ORGANIZATION, True) for m in _ORG_PHRASE.finditer(sentence)]
     out += _names(sentence, stopwords, dates)
     return [c for c in out if c.end > c.start]
 

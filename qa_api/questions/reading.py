@@ -103,37 +103,86 @@ def answer_type(question: str) -> AnswerType:
 class QuestionReader:
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self._related = related_terms(analyzer)
+        self._base, self._related = related_terms(analyzer)
+        self._forms = other_forms(analyzer)
 
     def read(self, question: str) -> Reading:
         body = _LEAD_IN.sub("", question)
         cue = _CUE.match(body)
-        terms = tuple(self.analyzer.terms(body[cue.end():] if cue else body)) or tuple(self.analyzer.terms(question))
+        content = body[cue.end():] if cue else body
+        terms = tuple(self.analyzer.terms(content)) or tuple(self.analyzer.terms(question))
         names = tuple(t for t in (tuple(self.analyzer.terms(m.group())) for m in _NAME.finditer(body)) if t)
         in_names = {t for name in names for t in name}
-        related = tuple(dict.fromkeys(
-            (other, RELATED_WEIGHT) for term in terms if term not in in_names
-            for other in self._related.get(term, ()) if other not in terms))
+        forms = tuple((form, 1.0) for term in terms for form in self._forms.get(term, ()) if form not in terms)
+        related = tuple(dict.fromkeys(forms + tuple(
+            (other, RELATED_WEIGHT) for token in self.analyzer.tokens(content) if token.term not in in_names
+            for other in self._related_to(content[token.start:token.end], token.term) if other not in terms)))
         return Reading(question, answer_type(question), terms, related, names)
+
+    def _related_to(self, word: str, term: str) -> tuple[str, ...]:
+        """WordNet's related terms for a question word, when the word is its term's base word or inflects it:
+        "national" stems like "nation" but does not mean it."""
+        return self._related.get(term, ()) if self._base.get(term) in base_forms(word.casefold()) else ()
+
+
+# WordNet's detachment rules (morphy): the endings an inflected word may drop to give its base form.
+_INFLECTIONS = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+                ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+                ("er", ""), ("est", ""), ("er", "e"), ("est", "e"), ("ied", "y"))
+
+
+def base_forms(word: str) -> frozenset[str]:
+    """The word and what it may inflect: "headed" gives "head", "speeches" "speech"."""
+    forms = {word}
+    for ending, replacement in _INFLECTIONS:
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            stem = word[:-len(ending)] + replacement
+            forms.update({stem, stem[:-1]} if len(stem) > 2 and stem[-1] == stem[-2] else {stem})
+    return frozenset(forms)
 
 
 @lru_cache(maxsize=4)
-def _related_table(analyzer_key: tuple[tuple[str, object], ...]) -> dict[str, tuple[str, ...]]:
-    """WordNet's related words (``data/wordnet.txt``) as index terms, both ways."""
+def _related_table(analyzer_key: tuple[tuple[str, object], ...]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """WordNet's related words (``data/wordnet.txt``) as index terms, both ways, each term speaking through its
+    base word (the shortest word stemmed to it: "day", not "days", whose sense of a lifetime it shares with
+    "years")."""
     analyzer = Analyzer()
     text = resources.files("qa_api").joinpath("data/wordnet.txt").read_text(encoding="utf-8")
-    related: dict[str, set[str]] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        word, *others = line.split()
+    rows = [line.split() for line in text.splitlines() if line and not line.startswith("#")]
+    base: dict[str, str] = {}
+    for word, *_ in rows:
         term = analyzer.term(word)
+        if term is not None and len(word) < len(base.get(term, word + " ")):
+            base[term] = word
+    related: dict[str, set[str]] = {}
+    for word, *others in rows:
+        term = analyzer.term(word)
+        if term is None or base[term] != word:
+            continue
         for other in filter(None, map(analyzer.term, others)):
-            if term is not None and other != term:
+            if other != term:
                 related.setdefault(term, set()).add(other)
                 related.setdefault(other, set()).add(term)
-    return {term: tuple(sorted(others)) for term, others in related.items()}
+    return base, {term: tuple(sorted(others)) for term, others in related.items()}
 
 
-def related_terms(analyzer: Analyzer) -> dict[str, tuple[str, ...]]:
+@lru_cache(maxsize=4)
+def _forms_table(analyzer_key: tuple[tuple[str, object], ...]) -> dict[str, tuple[str, ...]]:
+    analyzer = Analyzer()
+    text = resources.files("qa_api").joinpath("data/forms.txt").read_text(encoding="utf-8")
+    forms: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            terms = {t for t in map(analyzer.term, (w.strip() for w in line.split("|"))) if t}
+            for term in terms:
+                forms.setdefault(term, set()).update(terms - {term})
+    return {term: tuple(sorted(others)) for term, others in forms.items() if others}
+
+
+def other_forms(analyzer: Analyzer) -> dict[str, tuple[str, ...]]:
+    """Each term's other spellings and irregular forms (``data/forms.txt``), as index terms."""
+    return _forms_table(tuple(sorted(analyzer.signature.items())))
+
+
+def related_terms(analyzer: Analyzer) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     return _related_table(tuple(sorted(analyzer.signature.items())))
