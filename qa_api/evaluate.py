@@ -146,15 +146,18 @@ def evaluate_follow_ups(service: QAService, conversations: Iterable[Question]) -
     for c in conversations:
         turns: list[Turn] = []
         for text in c.turns[:-1]:
-            turns += [Turn("user", text), Turn("assistant", compose_reply(service.ask(
-                read_conversation([*turns, Turn("user", text)], service.analyzer).text, RANK_DEPTH)).text)]
+            earlier = read_conversation([*turns, Turn("user", text)], service.analyzer)
+            reply = compose_reply(service.ask(earlier.text, RANK_DEPTH, context=earlier.context))
+            turns += [Turn("user", text), Turn("assistant", reply.text)]
         asked = read_conversation([*turns, Turn("user", c.turns[-1])], service.analyzer)
-        rank = first_relevant_rank([h.passage for h in service.ask(asked.text, RANK_DEPTH).hits], c.evidence)
+        result = service.ask(asked.text, RANK_DEPTH, context=asked.context)
+        rank = first_relevant_rank([h.passage for h in result.hits], c.evidence)
         alone = first_relevant_rank([h.passage for h in service.ask(c.question, RANK_DEPTH).hits], c.evidence)
         n += 1
         follow_up += rank == 1
         standalone += alone == 1
-        details.append({"id": c.id, "asked": asked.text, "rank": rank, "standalone_rank": alone})
+        details.append({"id": c.id, "asked": asked.text, "context": asked.context, "rank": rank,
+                        "standalone_rank": alone})
     return {"conversations": n, "follow_up_top1": round(follow_up / max(n, 1), 4),
             "standalone_top1": round(standalone / max(n, 1), 4), "details": details}
 

@@ -62,10 +62,11 @@ class QAService:
         """Keyword search: plain BM25, the fast path whose cost does not grow with the corpus."""
         return self.searcher.search(query, top_k, sources)
 
-    def ask(self, question: str, top_k: int, sources: Sequence[str] = ()) -> AskResult:
+    def ask(self, question: str, top_k: int, sources: Sequence[str] = (), context: str = "") -> AskResult:
+        """Answer ``question``; ``context`` is what a follow-up leans on (earlier turns of a conversation)."""
         started = time.perf_counter()
-        reading = self.reader.read(question)
-        vector = self._encoding.submit(self._embed, question) if self._encoding else None
+        reading = self.reader.read(question, context)
+        vector = self._encoding.submit(self._embed, f"{question} {context}".strip()) if self._encoding else None
         pool = self.searcher.pool(reading.query, max(POOL, top_k), sources)
         question_vector = vector.result() if vector else None
         ranked = self.ranker.rerank(reading, pool, question_vector)
@@ -76,8 +77,8 @@ class QAService:
         return AskResult(question, answer, evidence[0] if evidence else None, hits, pool.total,
                          (time.perf_counter() - started) * 1000)
 
-    def read(self, question: str) -> Reading:
-        return self.reader.read(question)
+    def read(self, question: str, context: str = "") -> Reading:
+        return self.reader.read(question, context)
 
     def _embed(self, text: str) -> NDArray[np.float32]:
         assert self.encoder is not None

@@ -2,13 +2,14 @@
 for open questions the stretches of the sentence between the question's own words.
 
 Each extractor is a general reader of English text, not a rule for a question shape: a date is a date whatever
-is asked. ``candidates`` returns them all with their kind; the finder decides which kind the question wants.
+is asked. ``candidates`` returns those of the kind the question wants.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 from qa_api.questions.reading import AnswerType
@@ -80,19 +81,28 @@ _PLACE_BEFORE = frozenset(("across", "at", "from", "in", "inside", "into", "near
     "towards"))
 
 
-def candidates(sentence: str, stopwords: frozenset[str]) -> list[Candidate]:
-    """Every candidate answer in ``sentence``, of every kind."""
-    out = [Candidate(m.start(), m.end(), AnswerType.DATE, True) for m in _DATE.finditer(sentence)]
-    dates = [(c.start, c.end) for c in out]
-    out += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), AnswerType.NUMBER, True)
-            for m in _QUANTITY.finditer(sentence) if not _inside(m.start(), m.end(), dates)]
-    out += [Candidate(m.start(1), m.end(1), AnswerType.QUOTE, True) for m in _QUOTED.finditer(sentence)]
-    out += [Candidate(m.start(), _trim(sentence, m.start(), m.end()), AnswerType.REASON, True)
-            for m in _REASON.finditer(sentence)]
-    out += [Candidate(m.start(), m.end(), AnswerType.PLACE, True) for m in _PLACE_PHRASE.finditer(sentence)]
-    out += [Candidate(m.start(), m.end(), AnswerType.ORGANIZATION, True) for m in _ORG_PHRASE.finditer(sentence)]
-    out += _names(sentence, stopwords, dates)
-    return [c for c in out if c.end > c.start]
+@lru_cache(maxsize=65536)
+def candidates(sentence: str, kind: AnswerType, stopwords: frozenset[str]) -> tuple[Candidate, ...]:
+    """The candidate answers of one kind in ``sentence`` (kept: the same sentences come back question after
+    question)."""
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(sentence)]
+    if kind == AnswerType.DATE:
+        out = [Candidate(s, e, kind, True) for s, e in dates]
+    elif kind == AnswerType.NUMBER:
+        out = [Candidate(m.start(), _trim(sentence, m.start(), m.end()), kind, True)
+               for m in _QUANTITY.finditer(sentence) if not _inside(m.start(), m.end(), dates)]
+    elif kind == AnswerType.QUOTE:
+        out = [Candidate(m.start(1), m.end(1), kind, True) for m in _QUOTED.finditer(sentence)]
+    elif kind == AnswerType.REASON:
+        out = [Candidate(m.start(), _trim(sentence, m.start(), m.end()), kind, True)
+               for m in _REASON.finditer(sentence)]
+    elif kind in (AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANIZATION):
+        phrases = {AnswerType.PLACE: _PLACE_PHRASE, AnswerType.ORGANIZATION: _ORG_PHRASE}.get(kind)
+        out = [Candidate(m.start(), m.end(), kind, True) for m in phrases.finditer(sentence)] if phrases else []
+        out += [c for c in _names(sentence, stopwords, dates) if c.kind == kind]
+    else:
+        out = []
+    return tuple(c for c in out if c.end > c.start)
 
 
 def _names(sentence: str, stopwords: frozenset[str], dates: list[tuple[int, int]]) -> list[Candidate]:

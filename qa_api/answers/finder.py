@@ -116,7 +116,7 @@ class AnswerFinder:
         if reading.answer_type == AnswerType.YESNO:
             return []
         out = []
-        asked = frozenset(reading.terms) | {t for t, _ in reading.related}
+        asked = reading.known
         for order, e in enumerate(evidence[:SENTENCES_READ]):
             text = e.read.passage.text[e.sentence.start:e.sentence.end]
             found = self._of_kind(reading, text, asked)
@@ -132,7 +132,7 @@ class AnswerFinder:
     def _of_kind(self, reading: Reading, text: str, asked: frozenset[str]) -> list[Candidate]:
         if reading.answer_type == AnswerType.OTHER:
             return open_spans(text, asked, self.analyzer.term)
-        found = [c for c in candidates(text, self.analyzer.stopwords) if c.kind == reading.answer_type]
+        found = candidates(text, reading.answer_type, self.analyzer.stopwords)
         # a candidate made only of the question's own words repeats it rather than answering it
         return [c for c in found if not set(self.analyzer.terms(text[c.start:c.end])) <= asked]
 

@@ -118,8 +118,10 @@ class Ranker:
         return features
 
     def _weights(self, reading: Reading) -> dict[str, float]:
-        """Each question term's IDF, as a share of them all (related words do not count: they only rank)."""
+        """Each question term's IDF (an earlier turn's at its weight), as a share of them all (related words do
+        not count: they only rank)."""
         idf = {t: self.searcher.idf(t) for t in reading.terms}
+        idf.update({t: w * self.searcher.idf(t) for t, w in reading.context if t not in idf})
         total = sum(idf.values()) or 1.0
         return {t: w / total for t, w in idf.items()}
 
@@ -137,8 +139,7 @@ class Ranker:
     def _holds_type(self, reading: Reading, read: ReadPassage, sentence: Sentence) -> bool:
         if reading.answer_type in (AnswerType.OTHER, AnswerType.YESNO):
             return False
-        text = read.passage.text[sentence.start:sentence.end]
-        return any(c.kind == reading.answer_type for c in candidates(text, self.stopwords))
+        return bool(candidates(read.passage.text[sentence.start:sentence.end], reading.answer_type, self.stopwords))
 
 
 def _coverage(weights: Mapping[str, float], terms: frozenset[str]) -> float:

@@ -1,10 +1,11 @@
 """Chat turns to a question, and an answer to a chat reply with numbered citations. No Flask, no LLM.
 
-A follow-up ("and when was that?", "what was his job title?", "what about Putin?") is read in the light of the
-turns before it: the last self-contained user question and the reply given to it (whose first line is the
-answer, or the evidence). "Who led the Russian delegation?", answered "Alexei Krivoruchko", then "what was his job
-title?" asks "what was his job title? Who led the Russian delegation? Alexei Krivoruchko": the follow-up's
-wording decides the kind of answer (it comes first), and the earlier turns carry the names it leans on.
+A follow-up ("and when was that?", "what was his job title?", "on which day?") is read in the light of the turns
+before it: it is asked as it stands, with the user turn before it (itself read in its own context) and the short
+answer that turn got as context, whose words count for less than the follow-up's own. So "Who led the Russian
+delegation?", answered "Alexei Krivoruchko", then "what was his job title?" looks for a title near Krivoruchko. A
+turn is a follow-up when it opens with "and"/"what about", refers back (he, it, that, there ...), or names almost
+nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .schemas import MAX_QUESTION_CHARS
 
 QUOTE_CHARS = 200
 NO_ANSWER = "The corpus gives no short answer to that."
+CLOSEST = "The closest the corpus comes:"
+NO_MATCH = "No passage matches the question."
 NO_QUESTION = ("There is no question to answer: no user message has any text. "
                "Ask about the news articles in the corpus.")
 _CONJUNCTION = re.compile(r"^\W*(?:and|also|so|but|then)\b[\s,]*", re.IGNORECASE)
@@ -40,10 +43,10 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class ChatQuestion:
-    """What to ask for the last user turn: its text, completed by the turns it leans on."""
+    """What to ask for the last user turn: its text, and for a follow-up the earlier turns it leans on."""
 
     text: str
-    follow_up: bool
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +65,30 @@ class Reply:
 
 
 def is_follow_up(text: str, analyzer: Analyzer) -> bool:
-    """A turn that leans on an earlier question: it says "and ..."/"what about ...", or names almost nothing."""
-    terms = analyzer.terms(text)
-    return (bool(_CONTINUATION.match(text)) or not terms
-            or (len(terms) <= FOLLOW_UP_MAX_TERMS and bool(_ANAPHORA.search(text))))
+    """A turn that leans on an earlier one: it says "and ..."/"what about ...", refers back, or names almost
+    nothing."""
+    return (bool(_CONTINUATION.match(text)) or bool(_ANAPHORA.search(text))
+            or len(analyzer.terms(text)) <= FOLLOW_UP_MAX_TERMS)
 
 
 def read_conversation(turns: Sequence[Turn], analyzer: Analyzer) -> ChatQuestion:
-    """The question to ask for the last user turn: itself, or for a follow-up, itself followed by the last
-    self-contained user question before it and the first line of the reply that question got."""
+    """The question to ask for the last user turn: itself, and for a follow-up, as context, the last
+    self-contained user question before it and the lead of the reply that question got."""
     users = [i for i, t in enumerate(turns) if t.role == "user" and t.text.strip()]
     current = turns[users[-1]].text.strip()
-    if not is_follow_up(current, analyzer):
-        return ChatQuestion(current, False)
-    for i in reversed(users[:-1]):
-        if not is_follow_up(turns[i].text, analyzer):
-            reply = next((t.text for t in turns[i + 1:users[-1]] if t.role == "assistant" and t.text.strip()), "")
-            answered = _CITATION_MARK.sub("", reply.strip().splitlines()[0]) if reply.strip() else ""
-            # Without its "and", the follow-up's question word leads, and that sets the answer type.
-            parts = (_CONJUNCTION.sub("", current), turns[i].text.strip(), answered)
-            return ChatQuestion(" ".join(p for p in parts if p), True)
-    return ChatQuestion(current, True)
+    if len(users) < 2 or not is_follow_up(current, analyzer):
+        return ChatQuestion(current)
+    before = read_conversation(turns[:users[-2] + 1], analyzer)  # the turn before, itself read in context
+    reply = next((t.text for t in turns[users[-2] + 1:users[-1]] if t.role == "assistant" and t.text.strip()), "")
+    context = " ".join(p for p in (before.text, before.context, reply_lead(reply)) if p)
+    return ChatQuestion(_CONJUNCTION.sub("", current), context)
+
+
+def reply_lead(reply: str) -> str:
+    """The short answer a reply of ours gave, if it gave one (the quoted evidence of a reply without one names
+    too much else to help: measured on the dev conversations)."""
+    lead = reply.strip().split("\n\n")[0]
+    return "" if not lead or lead.startswith(NO_ANSWER) else _CITATION_MARK.sub("", lead).strip()
 
 
 def notice(user_turns: Sequence[str]) -> Reply | None:
@@ -117,11 +123,11 @@ def compose_reply(result: AskResult) -> Reply:
     if result.answer is not None:
         lead = f"{display(result.answer.text)} [1]"
     elif evidence is not None and citations and citations[0].passage_id == evidence.read.passage.id:
-        lead = f'{NO_ANSWER} The closest the corpus comes: "{_shorten(evidence_text)}" [1]'
+        lead = f'{NO_ANSWER} {CLOSEST} "{_shorten(evidence_text)}" [1]'
     elif citations:
         lead = f"{NO_ANSWER} The closest passages are {_numbers(len(citations))}."
     else:
-        lead = f"{NO_ANSWER} No passage matches the question."
+        lead = f"{NO_ANSWER} {NO_MATCH}"
     lines = [f'[{c.number}] {c.source}, paragraph {c.paragraph}: "{c.quote}"' for c in citations]
     return Reply("\n\n".join([lead, "Sources:\n" + "\n".join(lines)]) if lines else lead, citations)
 

@@ -84,7 +84,7 @@ def chat_completions() -> Response:
 
 def _answer(body: ChatRequest) -> Reply:
     question = read_conversation(body.turns(), service().analyzer)
-    return compose_reply(service().ask(question.text, body.top_k, body.sources))
+    return compose_reply(service().ask(question.text, body.top_k, body.sources, question.context))
 
 
 def openai_error(status: int, message: str, param: str | None = None, code: str | None = None) -> Response:

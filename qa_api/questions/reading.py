@@ -19,6 +19,9 @@ from qa_api.retrieval.analysis import Analyzer
 # What a passage earns for a related word, as a share of what the question's own word earns: measured on the
 # tuning sets (docs/quality.md), 0.3 to 0.7 rank alike, 0.5 sits in the middle.
 RELATED_WEIGHT = 0.5
+# What the words of earlier turns weigh beside a follow-up's own ("what was his job title?" after "who led the
+# delegation?"): measured on the dev conversations (docs/quality.md).
+CONTEXT_WEIGHT = 0.3
 
 
 class AnswerType(StrEnum):
@@ -68,23 +71,30 @@ _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*"
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a question asks for, read once. ``terms`` are index terms in question order (BM25 scores exactly
-    these); ``related`` are extra terms with their weights; ``names`` are the terms of each capitalised name."""
+    these); ``related`` are other forms and related words, and ``context`` the terms of the turns a follow-up
+    leans on, each with its weight; ``names`` are the terms of each capitalised name."""
 
     text: str
     answer_type: AnswerType
     terms: tuple[str, ...]
     related: tuple[tuple[str, float], ...]
     names: tuple[tuple[str, ...], ...]
+    context: tuple[tuple[str, float], ...] = ()
 
     @property
     def query(self) -> dict[str, float]:
-        """The weighted terms to search for: each question term once per use, related terms at their weight."""
+        """The weighted terms to search for: each question term once per use, the others at their weight."""
         weights: dict[str, float] = {}
         for term in self.terms:
             weights[term] = weights.get(term, 0.0) + 1.0
-        for term, weight in self.related:
+        for term, weight in (*self.context, *self.related):
             weights.setdefault(term, weight)
         return weights
+
+    @property
+    def known(self) -> frozenset[str]:
+        """Every term the question (or its conversation) already says: an answer adds something else."""
+        return frozenset(self.terms) | {t for t, _ in (*self.related, *self.context)}
 
 
 def answer_type(question: str) -> AnswerType:
@@ -106,7 +116,7 @@ class QuestionReader:
         self._base, self._related = related_terms(analyzer)
         self._forms = other_forms(analyzer)
 
-    def read(self, question: str) -> Reading:
+    def read(self, question: str, context: str = "") -> Reading:
         body = _LEAD_IN.sub("", question)
         cue = _CUE.match(body)
         content = body[cue.end():] if cue else body
@@ -117,7 +127,8 @@ class QuestionReader:
         related = tuple(dict.fromkeys(forms + tuple(
             (other, RELATED_WEIGHT) for token in self.analyzer.tokens(content) if token.term not in in_names
             for other in self._related_to(content[token.start:token.end], token.term) if other not in terms)))
-        return Reading(question, answer_type(question), terms, related, names)
+        earlier = tuple(dict.fromkeys((t, CONTEXT_WEIGHT) for t in self.analyzer.terms(context) if t not in terms))
+        return Reading(question, answer_type(question), terms, related, names, earlier)
 
     def _related_to(self, word: str, term: str) -> tuple[str, ...]:
         """WordNet's related terms for a question word, when the word is its term's base word or inflects it:
