@@ -128,7 +128,8 @@ def test_a_corrupt_index_is_rebuilt_at_load_never_served(own_server: LiveServer,
     target.write_bytes(bytes(raw))
     os.kill(own_server.process.pid, signal.SIGHUP)
     assert wait_for(lambda: not set(gunicorn_workers(own_server.process.pid)) & set(old_workers))
-    assert (index_dir / CURRENT).read_text() != current  # a new build, not the damaged one
+    # a new build, not the damaged one (a new worker rebuilds before it serves)
+    assert wait_for(lambda: (index_dir / CURRENT).read_text() != current, timeout_s=60)
     assert readyz(own_server)["passages"] == 59
     assert "corrupt" in own_server.log_text()
     answer = requests.post(f"{own_server.url}/v1/ask", json={"question": EXAMPLE_QUESTION}, timeout=5).json()

@@ -154,13 +154,18 @@ def test_the_documents_list_is_reachable_from_the_page(
 
 @pytest.mark.browser
 @pytest.mark.server
-def test_a_question_the_corpus_cannot_answer_says_so(live_server: LiveServer, browser: BrowserContext) -> None:
+def test_a_question_without_a_short_answer_shows_the_closest_sentence(live_server: LiveServer,
+                                                                      browser: BrowserContext) -> None:
     watched = Watched(browser)
     page = watched.page
     page.goto(f"{live_server.url}/?q=Who+won+the+football+world+cup%3F")  # related passages, no answer in them
-    expect(page.locator("#answer-text")).to_have_text("The corpus does not say.")
-    expect(page.locator("#status")).to_contain_text("The corpus does not say")
+    expect(page.locator("#answer-text")).to_have_text("No short answer")
+    expect(page.locator("#status")).to_contain_text("No short answer. The closest sentence")
     expect(page.locator("#answer-meta")).to_be_hidden()
+    expect(page.locator("#answer-explain")).to_contain_text("the sentence that comes closest")
+    expect(page.locator("#answer-sentence")).to_be_visible()
+    expect(page.locator("#answer-sentence")).not_to_be_empty()
+    expect(page.locator("#answer-link")).to_have_attribute("href", re.compile(r"/documents/.+\.txt"))
     expect(page.locator("#evidence")).to_be_visible()
     expect(page.locator("#passages mark.answer")).to_have_count(0)
     assert page.locator("#passages > li").count() >= 1
@@ -168,6 +173,7 @@ def test_a_question_the_corpus_cannot_answer_says_so(live_server: LiveServer, br
     page.locator("#question").fill("What is the airspeed velocity of an unladen swallow?")  # no word in the corpus
     page.locator("#question").press("Enter")
     expect(page.locator("#status")).to_have_text("The corpus does not say: no passage shares a word with the question.")
+    expect(page.locator("#answer-sentence")).to_be_hidden()
     expect(page.locator("#evidence")).to_be_hidden()
     assert watched.problems() == []
 

@@ -53,8 +53,8 @@ _REASON = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|in\s+order\s+t
                      re.IGNORECASE)
 # Where a place is said in words: a compass point before a name ("eastern Ukraine"), or a noun for a place with its
 # modifiers ("the North Korean capital", "the reviewing stand").
-_PLACE_PHRASE = re.compile(r"\b(?:(?:north|south|east|west)(?:ern|-east|-west)?|central)\s+[A-Z][\w’'-]*"
-                           r"(?:\s+[A-Z][\w’'-]*)*"
+_PLACE_PHRASE = re.compile(r"\b(?:(?:north|south|east|west)(?:ern|-east|-west)?|central)\s+(?-i:[A-Z][\w’'-]*"
+                           r"(?:\s+[A-Z][\w’'-]*)*)"
                            r"|\bthe\s+(?:[\w’'-]+\s+){0,3}?(?:capital|city|region|peninsula|border|coast|province|"
                            r"country|island|stand|venue|square|palace|port|base|front)\b", re.IGNORECASE)
 # An organisation named with a lowercase head noun ("the UN security council", "the state news agency").

@@ -37,11 +37,12 @@ class AnswerType(StrEnum):
 
 
 _NOUNS = r"(?:[\w’'-]+\s+){0,3}?"
+_MEASURES = r"(?:many|much|long|old|far|often|big|large|high|fast|tall|deep|wide|heavy)"
 _KINDS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in (
     (AnswerType.DATE, rf"(?:since\s+)?when\b|(?:what|which)\s+{_NOUNS}(?:year|month|day|date|time|period|era|"
                       r"decade|century|week)s?\b|how\s+long\s+ago\b"),
-    (AnswerType.NUMBER, r"how\s+(?:many|much|long|old|far|often|big|large|high|fast)\b|(?:what|which)\s+(?:number|"
-                        r"percentage|amount|share|proportion|quantity|size|range|distance|anniversary|total)\b"),
+    (AnswerType.NUMBER, rf"how\s+{_MEASURES}\b|(?:what|which)\s+(?:number|percentage|amount|share|proportion|"
+                        r"quantity|size|range|distance|anniversary|total)\b"),
     (AnswerType.PERSON, rf"(?:who|whom)\b|(?:which|what)\s+{_NOUNS}(?:person|people|official|leader|minister|"
                         r"president|spokes\w+|man|woman|general|member|chief|commander|envoy|diplomat|politician|"
                         r"head|ruler|secretary|ambassador|adviser|advisor)s?\b"),
@@ -62,7 +63,7 @@ _NAME_OF = re.compile(r"^(?:what|which)(?:’s|'s|\s+is|\s+was|\s+are|\s+were)\s
                       re.I)
 _LEAD_IN = re.compile(r"^\s*(?:(?:and|so|but|also|then|ok|okay)\b[\s,]*)+", re.I)
 # The words that only name the kind of answer, with the question word and its auxiliary.
-_CUE = re.compile(r"^\s*(?:(?:in|on|at|to|for|from|during|by)\s+)?(?:how\s+(?:many|much|long|old|far|often)|"
+_CUE = re.compile(rf"^\s*(?:(?:in|on|at|to|for|from|during|by)\s+)?(?:how\s+{_MEASURES}|"
                   r"(?:what|which)\s+(?:kinds?\s+of|sorts?\s+of|types?\s+of|year|month|day|date|time|number|"
                   r"percentage|amount))\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")

@@ -52,30 +52,35 @@ async function ask(question) {
 
 function showResults(reply) {
   const answerPassage = reply.answer && reply.passages.find((p) => p.id === reply.answer.passage_id);
-  showAnswer(reply.answer, answerPassage);
+  showAnswer(reply.answer, answerPassage, reply.evidence);
   showPassages(reply.passages, reply.answer);
   results.hidden = false;
   const evidence = plural(reply.passages.length, "passage");
   if (reply.answer) {
     setStatus(`Answer: ${reply.answer.text}. Confidence ${percent(reply.answer.confidence)}. ${evidence} of evidence below.`, "done");
   } else if (reply.passages.length) {
-    setStatus(`The corpus does not say. ${evidence} that come closest are below.`, "done");
+    setStatus(`No short answer. The closest sentence and ${evidence} are below.`, "done");
   } else {
     setStatus("The corpus does not say: no passage shares a word with the question.");
   }
 }
 
-function showAnswer(answer, passage) {
+function showAnswer(answer, passage, evidence) {
   const card = document.getElementById("answer");
   card.classList.toggle("no-answer", !answer);
-  document.getElementById("answer-text").textContent = answer ? answer.text : "The corpus does not say.";
+  document.getElementById("answer-text").textContent = answer ? answer.text : "No short answer";
   const explain = document.getElementById("answer-explain");
   explain.hidden = Boolean(answer);
-  explain.textContent = "No passage answers this question clearly enough. The closest ones are below, in case they help.";
+  explain.textContent = evidence
+    ? "No short answer is likely enough to be right. This is the sentence that comes closest:"
+    : "No passage shares a word with the question.";
   document.getElementById("answer-meta").hidden = !answer;
-  document.getElementById("answer-sentence").hidden = !answer;
-  document.getElementById("answer-link").parentElement.hidden = !answer;
-  if (!answer) return;
+  document.getElementById("answer-sentence").hidden = !answer && !evidence;
+  document.getElementById("answer-link").parentElement.hidden = !answer && !evidence;
+  if (!answer) {
+    if (evidence) showEvidence(evidence);
+    return;
+  }
   const meter = document.getElementById("answer-confidence");
   meter.value = answer.confidence;
   document.getElementById("answer-confidence-text").textContent = percent(answer.confidence);
@@ -87,6 +92,13 @@ function showAnswer(answer, passage) {
   link.href = documentUrl(answer.source, { passageId: answer.passage_id, answer });
   const where = passage ? ` · paragraph ${passage.paragraph}` : "";
   link.textContent = `Read it in ${answer.source}${where}`;
+}
+
+function showEvidence(evidence) {
+  document.getElementById("answer-sentence").replaceChildren(markedText(evidence.text, []));
+  const link = document.getElementById("answer-link");
+  link.href = documentUrl(evidence.source, { passageId: evidence.passage_id });
+  link.textContent = `Read it in ${evidence.source}`;
 }
 
 function showPassages(passages, answer) {
