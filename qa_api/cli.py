@@ -18,6 +18,7 @@ from qa_api.errors import QAError
 from qa_api.evaluate import evaluate, evaluate_follow_ups, format_follow_ups, format_report, read_questions
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
 from qa_api.retrieval.bm25 import BM25Params
+from qa_api.retrieval.encoder import shared_encoder
 from qa_api.retrieval.store import rebuild_index
 from qa_api.service import QAService
 from qa_api.settings import Settings, documented_settings
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
-    index = rebuild_index(settings.corpus_dir, settings.index_dir, params, progress=progress_bar)
+    encoder = shared_encoder() if settings.dense else None
+    index = rebuild_index(settings.corpus_dir, settings.index_dir, params, progress=progress_bar, encoder=encoder)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")

@@ -49,6 +49,14 @@ class QAService:
         self.finder = AnswerFinder(self.analyzer, self.encoder)
         self._encoding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode") if self.encoder else None
 
+    @staticmethod
+    def preload(settings: Settings) -> None:
+        """Load what every service in this process shares and never changes (the encoder, checked; the word
+        tables), so processes forked from this one start at once and share those pages."""
+        if settings.dense:
+            shared_encoder()
+        QuestionReader(Analyzer())
+
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> QAService:
         """Load the index for the configured corpus, building it first when missing, stale or corrupt."""

@@ -78,6 +78,7 @@ class Encoder:
         self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
+        onnxruntime.disable_telemetry_events()  # nothing about this process leaves it
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # one request, one core: gunicorn's threads and workers use the rest
         options.inter_op_num_threads = 1

@@ -9,9 +9,13 @@ index before gunicorn starts, so workers only ever load it.
 """
 
 from qa_api.http.middleware import ratelimit
+from qa_api.service import QAService
 from qa_api.settings import Settings
 
 _settings = Settings.from_env()
+# The encoder (its files checked against the published hashes) and the word tables, loaded once here in the
+# master: workers are forked with them, so a worker (re)started by HUP or after a crash serves at once.
+QAService.preload(_settings)
 # One table of rate-limit counts for all workers, made here in the master before any is forked.
 ratelimit.share_with_workers(_settings.rate_limit)
 
