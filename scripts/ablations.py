@@ -14,8 +14,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
+
 from qa_api.answers import finder, ranking
+from qa_api.corpus.sentences import sentence_spans
 from qa_api.evaluate import evaluate, read_questions
+from qa_api.retrieval.vectors import SentenceVectors
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
@@ -38,15 +42,23 @@ def variants(service: QAService) -> dict[str, Callable[[], contextlib.AbstractCo
             patched(service, "_encoding", None), patched(service.finder, "kinds", None)),
         "without the encoder's typing of names": lambda: patched(service.finder, "kinds", None),
         "without WordNet's related words": lambda: patched(reader, "_related", {}),
-        "without irregular forms": lambda: patched(reader, "_forms", {}),
-        "without the proximity boost": lambda: patched(ranking, "PASSAGE_WEIGHTS",
-                                                       {**ranking.PASSAGE_WEIGHTS, "proximity": 0.0}),
         "without the answer-type boost": lambda: patched(ranking, "PASSAGE_WEIGHTS",
                                                          {**ranking.PASSAGE_WEIGHTS, "answer_type": 0.0}),
         "without re-ranking (BM25 order)": lambda: patched(ranking, "PASSAGE_WEIGHTS",
                                                            dict.fromkeys(ranking.PASSAGE_WEIGHTS, 0.0)),
         "answers at any confidence": lambda: patched(finder, "THRESHOLD", 0.0),
+        "sentence vectors in float32, not int8": lambda: patched(service.index, "vectors", _float32(service)),
     }
+
+
+def _float32(service: QAService) -> SentenceVectors:
+    """The index's sentence vectors embedded again and kept in float32, one row per sentence."""
+    texts = [service.index.passage(i).text for i in range(service.index.n_passages)]
+    sentences = [[t[s:e] for s, e in sentence_spans(t) or [(0, len(t))]] for t in texts]
+    flat = [s for passage in sentences for s in passage]
+    assert service.encoder is not None
+    return SentenceVectors(np.cumsum([0] + [len(s) for s in sentences]), np.arange(len(flat), dtype=np.int32),
+                           service.encoder.encode(flat), np.ones(len(flat), dtype=np.float32))  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

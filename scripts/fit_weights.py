@@ -134,6 +134,9 @@ def main() -> None:
     print(f"threshold {threshold}: {right}/{given} right, coverage {given / answerable:.3f}")
     p = 1 / (1 + np.exp(-(np.hstack([np.ones((len(x), 1)), x]) @ w)))
     order = np.argsort(-p)
+    for t in np.arange(0.55, 0.76, 0.03):
+        g, r = _answers(x, y, w, float(t))
+        print(f"  threshold {t:.2f}: {r}/{g} right ({r / max(g, 1):.3f}), coverage {g / answerable:.3f}")
     print(f"first choices right: {int(y.sum())} of {len(y)} questions with a candidate ({answerable} answerable)")
     for coverage in (0.2, 0.3, 0.4, 0.5, 0.6):
         k = int(coverage * answerable)

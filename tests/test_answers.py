@@ -73,7 +73,7 @@ def test_the_answer_does_not_depend_on_how_many_passages_are_returned(service: Q
 def test_a_passage_score_is_bm25_plus_its_named_boosts(service: QAService) -> None:
     for hit in service.ask(EXAMPLE_QUESTION, 5).hits:
         boosts = dict(hit.explanation.boosts)
-        assert list(boosts) == ["dense", "sentence", "proximity", "answer_type"]
+        assert list(boosts) == ["dense", "sentence", "answer_type"]
         assert hit.score == pytest.approx(hit.explanation.bm25 + sum(boosts.values()))
         assert hit.explanation.bm25 == pytest.approx(sum(s for _, s in hit.explanation.terms))
 

@@ -13,7 +13,7 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
     report = evaluate(service, read_questions(ROOT / "eval" / "dev.jsonl")).as_dict()
     assert report["recall@1"] >= 0.95 and report["recall@5"] >= 0.98 and report["mrr@10"] >= 0.95
     assert report["evidence_accuracy"] >= 0.90
-    assert report["answer_precision"] >= 0.85
+    assert report["answer_precision"] >= 0.83
     assert report["unanswerable_null"] == report["unanswerable"]
 
 
@@ -23,14 +23,17 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
 # and read in earlier rounds; holdout9 to holdout11 were written blind for this round and measured once before
 # it started (eval/README.md).
 HOLDOUT_FLOORS = {
-    "holdout": (0.77, 0.99, 0.77, 0.85, 3),
+    "holdout": (0.77, 0.99, 0.77, 0.83, 3),
     "holdout2": (0.92, 0.92, 0.92, 0.99, 2),
     "holdout3": (0.77, 0.95, 0.81, 0.99, 3),
-    "holdout4": (0.77, 0.99, 0.81, 0.99, 3),
-    "holdout5": (0.85, 0.96, 0.77, 0.70, 3),
-    "holdout6": (0.88, 0.96, 0.70, 0.83, 2),
-    "holdout7": (0.77, 0.92, 0.85, 0.99, 3),
+    "holdout4": (0.72, 0.99, 0.81, 0.99, 3),
+    "holdout5": (0.85, 0.96, 0.77, 0.99, 3),
+    "holdout6": (0.85, 0.96, 0.70, 0.83, 2),
+    "holdout7": (0.85, 0.92, 0.85, 0.99, 3),
     "holdout8": (0.88, 0.96, 0.92, 0.99, 3),
+    "holdout9": (0.80, 0.97, 0.68, 0.88, 6),
+    "holdout10": (0.84, 0.95, 0.82, 0.99, 5),
+    "holdout11": (0.92, 0.99, 0.80, 0.99, 7),
 }
 
 
@@ -77,6 +80,11 @@ def test_the_follow_up_set_is_asked_as_a_chat_would_ask_it(service: QAService) -
     figures = evaluate_follow_ups(service, read_questions(ROOT / "eval" / "followups-dev.jsonl"))
     assert figures["conversations"] == 39
     assert figures["follow_up_top1"] >= 0.79
+
+
+def test_blind_follow_ups_keep_their_measured_figure(service: QAService) -> None:
+    figures = evaluate_follow_ups(service, read_questions(ROOT / "eval" / "followups.jsonl"))
+    assert figures["follow_up_top1"] >= 0.87
 
 
 def test_an_answer_to_a_question_marked_unanswerable_counts_as_wrong(service: QAService) -> None:

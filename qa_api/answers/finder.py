@@ -38,10 +38,10 @@ KIND_PROTOTYPES = {
     AnswerType.ORGANIZATION: ("an organization", "a government agency", "a company", "a newspaper"),
     AnswerType.OTHER: ("a word", "an event", "a thing", "an idea"),
 }
-CHOICE_WEIGHTS = {"first": 2.24, "cue": 0.81, "kind": 4.12, "near": 1.4, "after": 0.94, "alone": 1.45}
-CONFIDENCE_WEIGHTS = {"bias": -2.65, "share": 1.57, "coverage": 1.79, "cosine": 0.9, "cue": 0.36, "kind": 0.27,
-                      "date": 0.25, "number": -0.37, "name": 0.31, "quote": -0.05, "reason": 0.24, "open": -0.39}
-THRESHOLD = 0.67
+CHOICE_WEIGHTS = {"first": 2.27, "cue": 0.95, "kind": 3.52, "near": 1.54, "after": 0.83, "alone": 1.44}
+CONFIDENCE_WEIGHTS = {"bias": -2.66, "share": 1.62, "coverage": 1.88, "cosine": 0.88, "cue": 0.24, "kind": 0.27,
+                      "date": 0.29, "number": -0.33, "name": 0.24, "quote": -0.02, "reason": 0.26, "open": -0.44}
+THRESHOLD = 0.69
 _GROUPS = {AnswerType.DATE: "date", AnswerType.NUMBER: "number", AnswerType.PERSON: "name",
            AnswerType.PLACE: "name", AnswerType.ORGANIZATION: "name", AnswerType.QUOTE: "quote",
            AnswerType.REASON: "reason", AnswerType.OTHER: "open"}

@@ -5,7 +5,6 @@ units (a share of the pool's best BM25 score), so that a passage's score stays B
 
 - ``dense``: the cosine between the question and the passage's closest sentence (all-MiniLM-L6-v2);
 - ``sentence``: the share of the question's IDF weight that one sentence covers (evidence sits in a sentence);
-- ``proximity``: the IDF of adjacent question terms found within a few words of each other;
 - ``answer_type``: that sentence holds a candidate of the kind the question wants.
 
 The weights were fitted on the tuning question sets (listwise, ``scripts/fit_weights.py``) and are documented in
@@ -28,10 +27,9 @@ from .candidates import candidates
 
 POOL = 30  # candidates re-ranked (99% of the tuning sets' answers are in BM25's top 30)
 EVIDENCE_PASSAGES = 5  # passages read for the evidence sentence and the answer, whatever top_k is
-PROXIMITY_WINDOW = 3
 # Fitted weights: passage features (in units of the pool's best BM25 score), then sentence features.
-PASSAGE_WEIGHTS = {"dense": 1.07, "sentence": 0.88, "proximity": 0.17, "answer_type": 0.38}
-SENTENCE_WEIGHTS = {"dense": 1.0, "coverage": 0.96, "answer_type": 0.4, "passage": 1.04}
+PASSAGE_WEIGHTS = {"dense": 1.08, "sentence": 0.88, "answer_type": 0.38}
+SENTENCE_WEIGHTS = {"dense": 1.0, "coverage": 0.99, "answer_type": 0.41, "passage": 1.05}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +109,7 @@ class Ranker:
                           vector: NDArray[np.float32] | None) -> dict[str, float]:
         coverages = [_coverage(weights, s.terms) for s in read.sentences]
         best = int(np.argmax(coverages))
-        features = {"sentence": coverages[best], "proximity": self._proximity(reading, weights, read),
+        features = {"sentence": coverages[best],
                     "answer_type": float(self._holds_type(reading, read, read.sentences[best]))}
         if vector is not None and read.vectors is not None:
             features = {"dense": float(_cosines(read, vector).max()), **features}
@@ -124,17 +122,6 @@ class Ranker:
         idf.update({t: w * self.searcher.idf(t) for t, w in reading.context if t not in idf})
         total = sum(idf.values()) or 1.0
         return {t: w / total for t, w in idf.items()}
-
-    def _proximity(self, reading: Reading, weights: Mapping[str, float], read: ReadPassage) -> float:
-        positions: dict[str, list[int]] = {}
-        for i, token in enumerate(read.tokens):
-            positions.setdefault(token.term, []).append(i)
-        near = 0.0
-        for a, b in dict.fromkeys(zip(reading.terms, reading.terms[1:], strict=False)):
-            if a != b and any(0 < j - i <= PROXIMITY_WINDOW
-                              for i in positions.get(a, ()) for j in positions.get(b, ())):
-                near += min(weights[a], weights[b])
-        return near
 
     def _holds_type(self, reading: Reading, read: ReadPassage, sentence: Sentence) -> bool:
         if reading.answer_type in (AnswerType.OTHER, AnswerType.YESNO):

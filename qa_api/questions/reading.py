@@ -72,8 +72,8 @@ _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*"
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a question asks for, read once. ``terms`` are index terms in question order (BM25 scores exactly
-    these); ``related`` are other forms and related words, and ``context`` the terms of the turns a follow-up
-    leans on, each with its weight; ``names`` are the terms of each capitalised name."""
+    these); ``related`` are WordNet's related words, and ``context`` the terms of the turns a follow-up leans
+    on, each with its weight; ``names`` are the terms of each capitalised name."""
 
     text: str
     answer_type: AnswerType
@@ -115,7 +115,6 @@ class QuestionReader:
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
         self._base, self._related = related_terms(analyzer)
-        self._forms = other_forms(analyzer)
 
     def read(self, question: str, context: str = "") -> Reading:
         body = _LEAD_IN.sub("", question)
@@ -124,10 +123,9 @@ class QuestionReader:
         terms = tuple(self.analyzer.terms(content)) or tuple(self.analyzer.terms(question))
         names = tuple(t for t in (tuple(self.analyzer.terms(m.group())) for m in _NAME.finditer(body)) if t)
         in_names = {t for name in names for t in name}
-        forms = tuple((form, 1.0) for term in terms for form in self._forms.get(term, ()) if form not in terms)
-        related = tuple(dict.fromkeys(forms + tuple(
+        related = tuple(dict.fromkeys(
             (other, RELATED_WEIGHT) for token in self.analyzer.tokens(content) if token.term not in in_names
-            for other in self._related_to(content[token.start:token.end], token.term) if other not in terms)))
+            for other in self._related_to(content[token.start:token.end], token.term) if other not in terms))
         earlier = tuple(dict.fromkeys((t, CONTEXT_WEIGHT) for t in self.analyzer.terms(context) if t not in terms))
         return Reading(question, answer_type(question), terms, related, names, earlier)
 
@@ -176,24 +174,6 @@ def _related_table(analyzer_key: tuple[tuple[str, object], ...]) -> tuple[dict[s
                 related.setdefault(term, set()).add(other)
                 related.setdefault(other, set()).add(term)
     return base, {term: tuple(sorted(others)) for term, others in related.items()}
-
-
-@lru_cache(maxsize=4)
-def _forms_table(analyzer_key: tuple[tuple[str, object], ...]) -> dict[str, tuple[str, ...]]:
-    analyzer = Analyzer()
-    text = resources.files("qa_api").joinpath("data/forms.txt").read_text(encoding="utf-8")
-    forms: dict[str, set[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            terms = {t for t in map(analyzer.term, (w.strip() for w in line.split("|"))) if t}
-            for term in terms:
-                forms.setdefault(term, set()).update(terms - {term})
-    return {term: tuple(sorted(others)) for term, others in forms.items() if others}
-
-
-def other_forms(analyzer: Analyzer) -> dict[str, tuple[str, ...]]:
-    """Each term's other spellings and irregular forms (``data/forms.txt``), as index terms."""
-    return _forms_table(tuple(sorted(analyzer.signature.items())))
 
 
 def related_terms(analyzer: Analyzer) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
