@@ -83,8 +83,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
-    for source in m["corpus"]["skipped"]:
-        print(f"skipped {source}: not UTF-8", file=sys.stderr)
+    for source, reason in zip(m["corpus"]["skipped"], m["corpus"]["skip_reasons"], strict=True):
+        print(f"skipped {source}: {reason}", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,8 @@ def _setting(default: Any, help: str, env: str | None = None, secret: bool = Fal
 class Settings:
     """Settings of the service, the CLI and the index builder. Environment name: ``QA_API_<NAME>``."""
 
-    corpus_dir: Path = _setting(Path("seeds"), "Directory of UTF-8 .txt files to index (searched recursively).")
+    corpus_dir: Path = _setting(Path("seeds"), "Directory of documents to index (searched recursively): "
+                                                    "UTF-8 `.txt` and `.md`, `.html`, `.pdf` (docs/documents.md).")
     index_dir: Path = _setting(Path("index"), "Directory the built index is written to and loaded from.")
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).", env="PORT")

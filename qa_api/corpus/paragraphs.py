@@ -1,0 +1,225 @@
+"""Plain text read as a person reads it: lines joined into paragraphs, headings picked out, page furniture dropped.
+
+A blank line always ends a paragraph. Inside a run of lines, a line break is a paragraph break unless the text
+is hard-wrapped (see ``wrap_of``): then lines join into one paragraph until a line that starts a new one:
+- a list item (``1.``, ``2)``, ``-``, ``*``, ``•``, ``(a)``, ``a)``, ``(iv)``), a ``#`` heading or a rule line;
+- a line indented further than the one before it (an indented first line), unless it carries on a list item;
+- a heading: a short, title-like line without closing punctuation, on its own after a finished sentence;
+- any line after a sentence that stopped clearly short of the wrap width (the next word would have fit), unless
+  the text marks its paragraphs with indented first lines.
+Whatever the text, a line that stops mid-sentence joins a next line that starts in lower case: a sentence is
+never cut across two paragraphs.
+
+A run of one to three short paragraphs without closing punctuation, followed by a paragraph, is a heading block:
+its first line becomes a heading (the ``section`` of what follows), any further lines of it (a sub-title, a
+dateline) stay paragraphs. Page furniture ("RELATED STORIES", "... Opens in new window ]") is dropped; its
+patterns live in ``data/boilerplate.txt``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .blocks import Block
+
+MAX_SHORT_CHARS = 120  # a heading or a headline is at most this long
+MAX_WRAP_WIDTH = 160  # lines wrapped wider than this are taken for one paragraph a line
+MAX_HEADING_WORDS = 12
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_LIST_ITEM_RE = re.compile(r"(?:[-*•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-zA-Z]|[ivxlcdm]{1,6})\))\s+\S")
+_MARKED_HEADING_RE = re.compile(r"#{1,6}[ \t]+(?=\S)")
+_CLOSING_MARKS_RE = re.compile(r"[ \t]+#+$")
+_RULE_RE = re.compile(r"([^\w\s])(?:\s?\1){2,}")  # "*****", "= = =", "-----": underlines and separators
+_SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "nor", "of", "on",
+                          "or", "per", "the", "to", "via", "vs", "with"})
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    start: int  # first character after the indentation
+    end: int  # after the last character that is not whitespace
+    indent: int  # columns of indentation (tabs count 8)
+
+    @property
+    def width(self) -> int:
+        return self.indent + self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Wrap:
+    """How a text is hard-wrapped: at ``width`` columns, with lines stopping up to ``slack`` columns short of
+    it where the right edge is ragged, and whether its paragraphs start with an indented line (then only an
+    indented line starts one). ``width`` is 0 for text written one paragraph a line."""
+
+    width: int = 0
+    slack: int = 0
+    indented: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Para:
+    start: int
+    end: int
+    kind: str  # "body" | "short" | "boilerplate" | "rule"
+
+
+def read_plain_text(text: str) -> list[Block]:
+    """The headings and paragraphs of ``text``, as offsets into it."""
+    runs = line_runs(text)
+    wrap = wrap_of(text, runs)
+    paras = [p for run in runs for p in _paragraphs(text, run, wrap)]
+    return _headed([p for p in paras if p.kind not in ("boilerplate", "rule")], text)
+
+
+def line_runs(text: str) -> list[list[Line]]:
+    """The runs of non-blank lines, each line with its stripped offsets."""
+    runs: list[list[Line]] = [[]]
+    for m in _LINE_RE.finditer(text):
+        if m.start() == m.end():
+            break
+        raw = m.group().rstrip("\r\n")
+        content = raw.strip()
+        if not content:
+            if runs[-1]:
+                runs.append([])
+            continue
+        lead = raw[: len(raw) - len(raw.lstrip())]
+        start = m.start() + len(lead)
+        runs[-1].append(Line(start, start + len(content), len(lead.expandtabs(8))))
+    return [run for run in runs if run]
+
+
+def wrap_of(text: str, runs: list[list[Line]]) -> Wrap:
+    """Whether lines were broken at a fixed width: many lines stop mid-sentence near one right margin, and the
+    next line often goes on in lower case. A list of headlines is not: each next line starts with a capital."""
+    pairs = [pair for run in runs for pair in itertools.pairwise(run)]
+    if not pairs:
+        return Wrap()
+    widths = sorted(a.width for a, _ in pairs)
+    width = widths[min(len(widths) - 1, int(0.9 * len(widths)))]
+    open_ended = [(a, b) for a, b in pairs if not _ends_sentence(text, a) and a.width >= 0.6 * width]
+    if width > MAX_WRAP_WIDTH or not open_ended or len(open_ended) < 0.3 * len(pairs):
+        return Wrap()
+    if sum(not text[b.start].isupper() for _, b in open_ended) < 0.3 * len(open_ended):
+        return Wrap()
+    # Lines that stop mid-sentence are wrapped lines: how short of the width they stop is the ragged edge.
+    deficits = [width - (a.width + 1 + _first_word_length(text, b)) for a, b in open_ended]
+    indents = sum(b.indent > a.indent and _ends_sentence(text, a) and not _is_list_item(text, b) for a, b in pairs)
+    return Wrap(width, min(max(0, *deficits), width // 3), indented=indents >= 2)
+
+
+def _paragraphs(text: str, run: list[Line], wrap: Wrap) -> list[_Para]:
+    groups: list[list[Line]] = [[run[0]]]
+    for i in range(1, len(run)):
+        after = run[i + 1] if i + 1 < len(run) else None
+        if _continues(text, groups[-1], run[i], after, wrap):
+            groups[-1].append(run[i])
+        else:
+            groups.append([run[i]])
+    return [_para(text, group) for group in groups]
+
+
+def _continues(text: str, para: list[Line], line: Line, after: Line | None, wrap: Wrap) -> bool:
+    """Whether ``line`` carries on the paragraph ``para`` (whose last line is ``para[-1]``)."""
+    prev = para[-1]
+    if _is_marker_line(text, line) or _is_marker_line(text, prev, items=False):
+        return False
+    if not _ends_sentence(text, prev) and text[line.start].islower():
+        return True  # the sentence goes on
+    if not wrap.width:
+        return False
+    if len(para) == 1 and _heading_like(text, prev, line, wrap):
+        return False
+    if line.indent > prev.indent and not (_is_list_item(text, para[0]) and line.indent > para[0].indent):
+        return False  # an indented first line
+    if _ends_sentence(text, prev):
+        stops_short = not wrap.indented and _stops_short(text, prev, line, wrap)
+        return not (stops_short or _heading_like(text, line, after, wrap))
+    return True
+
+
+def _is_marker_line(text: str, line: Line, items: bool = True) -> bool:
+    """A line that stands apart: a ``#`` heading, a rule, or (with ``items``) a list item's first line."""
+    s = text[line.start : line.end]
+    return bool((items and _is_list_item(text, line)) or _MARKED_HEADING_RE.match(s) or _RULE_RE.fullmatch(s))
+
+
+def _is_list_item(text: str, line: Line) -> bool:
+    return _LIST_ITEM_RE.match(text, line.start, line.end) is not None
+
+
+def _ends_sentence(text: str, line: Line) -> bool:
+    return _SENTENCE_END_RE.search(text, line.start, line.end) is not None
+
+
+def _first_word_length(text: str, line: Line) -> int:
+    space = text.find(" ", line.start, line.end)
+    return (space if space >= 0 else line.end) - line.start
+
+
+def _stops_short(text: str, line: Line, after: Line, wrap: Wrap) -> bool:
+    """The next line's first word would have fit on ``line``, even at the ragged edge: a deliberate break."""
+    return line.width + 1 + _first_word_length(text, after) <= wrap.width - wrap.slack
+
+
+def _heading_like(text: str, line: Line, after: Line | None, wrap: Wrap) -> bool:
+    """A short line in title case, without closing punctuation, before a line that starts a sentence."""
+    s = text[line.start : line.end]
+    if len(s) > MAX_SHORT_CHARS or _ends_sentence(text, line) or not (s[0].isupper() or s[0].isdigit()):
+        return False
+    if after is not None and (text[after.start].islower() or not _stops_short(text, line, after, wrap)):
+        return False
+    words = [w for w in s.split() if any(c.isalpha() for c in w)]
+    if not words or len(words) > MAX_HEADING_WORDS:
+        return False
+    capitalised = [w for w in words if w[0].isupper() or w[0].isdigit()]
+    return len(capitalised) >= len([w for w in words if w.lower() not in _SMALL_WORDS])
+
+
+def _para(text: str, lines: list[Line]) -> _Para:
+    start, end = lines[0].start, lines[-1].end
+    if len(lines) > 1:
+        return _Para(start, end, "body")
+    if marks := _MARKED_HEADING_RE.match(text, start, end):  # "## Heading ##" without its marks
+        content = _CLOSING_MARKS_RE.sub("", text[marks.end() : end])
+        return _Para(marks.end(), marks.end() + len(content), "short")
+    return _Para(start, end, _kind(text[start:end]))
+
+
+def _kind(line: str) -> str:
+    if _RULE_RE.fullmatch(line):
+        return "rule"
+    if any(p.fullmatch(line) for p in _boilerplate_patterns()):
+        return "boilerplate"
+    if len(line) <= MAX_SHORT_CHARS and not _SENTENCE_END_RE.search(line):
+        return "short"
+    return "body"
+
+
+def _headed(paras: list[_Para], text: str) -> list[Block]:
+    """Paragraphs as blocks: the first line of each heading block (see the module's docstring) as a heading."""
+    blocks: list[Block] = []
+    i = 0
+    while i < len(paras):
+        run_end = i
+        while run_end < len(paras) and paras[run_end].kind == "short":
+            run_end += 1
+        run = paras[i:run_end] or paras[i : i + 1]
+        if paras[i].kind == "short" and run_end < len(paras) and len(run) <= 3:
+            blocks.append(Block(run[0].start, run[0].end, heading=True))
+            run = run[1:]
+        blocks.extend(Block(p.start, p.end) for p in run)
+        i = max(run_end, i + 1)
+    return blocks
+
+
+@lru_cache(maxsize=1)
+def _boilerplate_patterns() -> tuple[re.Pattern[str], ...]:
+    raw = resources.files("qa_api").joinpath("data/boilerplate.txt").read_text(encoding="utf-8")
+    lines = (line.strip() for line in raw.splitlines())
+    return tuple(re.compile(line, re.IGNORECASE) for line in lines if line and not line.startswith("#"))
