@@ -7,12 +7,15 @@ a capital letter, a digit or an opening quote, unless the word before the full s
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 
 WINDOW_CHARS = 1200  # a paragraph longer than this is cut into windows of about equal size, at sentence ends
 MAX_SENTENCE_CHARS = 4 * WINDOW_CHARS  # text this long without a sentence end is cut at a space instead
 _END_RE = re.compile(r"""[.!?…]+["'”’»)\]]*\s+""")
+_SPACE_RE = re.compile(r"\s+")
 _OPENERS = "\"'“‘«(["
 _WORD_BEFORE_RE = re.compile(r"(\w+(?:\.\w+)*)\.$")
 _ABBREVIATIONS = frozenset({
@@ -42,29 +45,46 @@ def sentence_starts(text: str, start: int, end: int) -> list[int]:
 def windows(text: str, start: int, end: int, limit: int = WINDOW_CHARS) -> list[tuple[int, int]]:
     """``text[start:end]`` as one window, or, when longer than ``limit``, as windows of about equal size cut at
     sentence ends, each at most ``limit`` long unless one sentence alone is longer."""
-    cuts = sentence_starts(text, start, end) if end - start > limit else []
+    if end - start <= limit:
+        return [(start, end)]
+    cuts = _cuts(text, start, end)
     out: list[tuple[int, int]] = []
     while end - start > limit:
-        fitting = [c for c in cuts if start < c <= start + limit]
-        if fitting:
-            goal = start + (end - start) / math.ceil((end - start) / limit)
-            cut = min(fitting, key=lambda c: abs(c - goal))
-        else:  # one sentence longer than a window stays whole, unless it is too long to be a sentence at all
-            cut = next((c for c in cuts if c > start), end)
-            if cut - start > MAX_SENTENCE_CHARS:
-                cut = _word_start_before(text, start, start + limit) or cut
-            if cut >= end:
-                break
-        out.append((start, len(text[:cut].rstrip())))
+        first, last = bisect.bisect_right(cuts, start), bisect.bisect_right(cuts, start + limit)
+        if first == len(cuts):
+            break
+        if first == last:  # one sentence longer than a window stays whole
+            cut = cuts[first]
+        else:  # the cut nearest an even share of the rest, among those that leave no more windows than planned
+            count = math.ceil((end - start) / limit)
+            while (keeps_count := bisect.bisect_left(cuts, end - (count - 1) * limit, first, last)) == last:
+                count += 1
+            goal = start + (end - start) / count
+            cut = min(cuts[keeps_count:last], key=lambda c: abs(c - goal))
+        out.append((start, _end_before_space(text, start, cut)))
         start = cut
     out.append((start, end))
     return out
 
 
+def _cuts(text: str, start: int, end: int) -> list[int]:
+    """Where a window may begin: each sentence's start, and each word's inside a run of text too long to be
+    one sentence."""
+    bounds = [start, *sentence_starts(text, start, end), end]
+    cuts: list[int] = []
+    for a, b in itertools.pairwise(bounds):
+        if b - a > MAX_SENTENCE_CHARS:
+            cuts.extend(m.end() for m in _SPACE_RE.finditer(text, a, b) if m.end() < b)
+        if b < end:
+            cuts.append(b)
+    return cuts
+
+
+def _end_before_space(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
 def _is_abbreviation(word: str) -> bool:
     return (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS
-
-
-def _word_start_before(text: str, start: int, limit: int) -> int | None:
-    space = max(text.rfind(" ", start, limit), text.rfind("\n", start, limit))
-    return space + 1 if space > start else None
