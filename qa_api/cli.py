@@ -13,9 +13,10 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from qa_api import __version__
-from qa_api.corpus import Passage
+from qa_api.corpus import Passage, display_text
 from qa_api.errors import QAError
 from qa_api.evaluate import evaluate, format_report, read_questions
+from qa_api.frontends.about import describe
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.store import rebuild_index
@@ -102,7 +103,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(response.model_dump_json(indent=2))
         return 0
     a = result.answer
-    print(f"Answer: {a.text}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
+    print(f"Answer: {display_text(a.text)}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
           else "Answer: the corpus does not say.")
     for hit in result.result.hits:
         print(f"\n[{hit.rank}] {_where(hit.passage)}  score {hit.score:.3f}\n    {_shorten(hit.passage.text, 300)}")
@@ -126,7 +127,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
 
-    build_server(QAService.open(settings, progress=progress_bar)).run("stdio")
+    service = QAService.open(settings, progress=progress_bar)
+    build_server(service, describe(service.index, settings)).run("stdio")
     return 0
 
 
@@ -155,4 +157,5 @@ def _where(p: Passage) -> str:
 
 
 def _shorten(text: str, width: int) -> str:
+    text = display_text(text)
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"

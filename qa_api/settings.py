@@ -37,6 +37,12 @@ class Settings:
                         secret=True)
     cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
                                      "empty turns CORS off.")
+    title: str = _setting("", "Title of the question page and the MCP server; empty: \"Ask the documents\" (a "
+                              "one-document corpus: \"Ask\" and its title).")
+    description: str = _setting("", "One sentence under the title; empty: says how many documents the answers "
+                                    "come from.")
+    examples: str = _setting("", "Example questions on the page, separated by `|`; empty: made from the corpus's "
+                                 "headings or the names in its first sentences.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -58,7 +58,7 @@ def build_document(source: str, extracted: Extracted) -> Document:
     """Number the passages of an extracted text, each under the heading before it."""
     text = extracted.text
     stem = passage_id_stem(source)
-    title = extracted.title
+    title = display_text(extracted.title or "") or None
     section: str | None = None
     passages: list[Passage] = []
     for i, block in enumerate(extracted.blocks):

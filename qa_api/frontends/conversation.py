@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa_api.answers.spans import sentence_spans
+from qa_api.corpus import display_text
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.search import Hit
 from qa_api.service import AskResult
@@ -22,7 +23,7 @@ from .schemas import MAX_QUESTION_CHARS
 QUOTE_CHARS = 200
 NO_ANSWER = "The corpus does not say."
 NO_QUESTION = ("There is no question to answer: no user message has any text. "
-               "Ask about the news articles in the corpus.")
+               "Ask about the documents in the corpus.")
 _CONJUNCTION = re.compile(r"^\W*(?:and|also|so|but|then)\b[\s,]*", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\W*(?:and|also|so|but|then|what about|how about)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"\b(?:he|she|it|they|them|him|her|his|its|their|that|this|those|these|there|then)\b",
@@ -91,7 +92,7 @@ def compose_reply(result: AskResult) -> Reply:
         for n, h in enumerate(hits, start=1)
     )
     if answer is not None:
-        lead = f"{answer.text} [1]"
+        lead = f"{display_text(answer.text)} [1]"
     elif citations:
         lead = f"{NO_ANSWER} The closest passages are {_numbers(len(citations))}."
     else:
@@ -114,7 +115,7 @@ def count_tokens(text: str) -> int:
 
 
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    text = display_text(text)
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
