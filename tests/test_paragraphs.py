@@ -91,10 +91,19 @@ def test_no_passage_is_a_wrapped_line_and_none_ends_mid_sentence(path: Path) -> 
                       "Iran and U.S. Nuclear Talks in Oman Face Major Hurdles Amid Rising Tensions",
                       "Pentagon Ends Military Education Programs With Harvard University"],
                      id="a-list-of-headlines-stays-a-line-each"),
-        pytest.param(f"{ONE_LINE}\n{ONE_LINE}\nA line that stops in the middle of a sentence\nwhich goes on "
-                     f"in lower case.\n{ONE_LINE}\n",
-                     [ONE_LINE, ONE_LINE, "A line that stops in the middle of a sentence which goes on in lower "
-                      "case.", ONE_LINE], id="a-sentence-goes-on-in-lower-case-in-text-of-one-paragraph-a-line"),
+        pytest.param(f"{ONE_LINE}\n{ONE_LINE}\n{ONE_LINE[:-6]} and a stray line break\ncuts it in two.\n",
+                     [ONE_LINE, ONE_LINE, f"{ONE_LINE[:-6]} and a stray line break cuts it in two."],
+                     id="a-sentence-goes-on-in-lower-case-in-text-of-one-paragraph-a-line"),
+        pytest.param("Ingredients\n\nFlour, water and salt.\nx = rise(dough)\n\nBake at 250 degrees.\n",
+                     ["# Ingredients", "Flour, water and salt.", "x = rise(dough)", "Bake at 250 degrees."],
+                     id="no-heading-starts-in-lower-case"),
+        pytest.param("Bees cluster in the hive all winter, and the workers shiver\nto keep the queen warm: "
+                     "the cluster moves slowly across\nthe combs. Beekeepers check the hives in March and\n"
+                     "count the dead bees: a few hundred is normal after a long\nwinter.\n",
+                     ["Bees cluster in the hive all winter, and the workers shiver to keep the queen warm: the "
+                      "cluster moves slowly across the combs. Beekeepers check the hives in March and count the dead "
+                      "bees: a few hundred is normal after a long winter."],
+                     id="no-paragraph-starts-in-lower-case"),
         pytest.param("## Feeding in Winter ##\n\nFondant keeps a colony alive.\n",
                      ["# Feeding in Winter", "Fondant keeps a colony alive."], id="heading-marks-are-dropped"),
         pytest.param("Feeding in Winter\n=================\n\nFondant keeps a colony alive.\n\n* * *\n\nThe end.\n",

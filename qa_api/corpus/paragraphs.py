@@ -2,13 +2,18 @@
 
 A blank line always ends a paragraph. Inside a run of lines, a line break is a paragraph break unless the text
 is hard-wrapped (see ``wrap_of``): then lines join into one paragraph until a line that starts a new one:
-- a list item (``1.``, ``2)``, ``-``, ``*``, ``•``, ``(a)``, ``a)``, ``(iv)``), a ``#`` heading or a rule line;
+- a list item (``1.``, ``2)``, ``-``, ``*``, ``•``, ``(a)``, ``a)``, ``(iv)``), unless a wrapped sentence only
+  happens to go on with "- " or "2. " (the line before stops mid-sentence at the margin, and no list is around);
+- a ``#`` heading or a rule line;
 - a line indented further than the one before it (an indented first line), unless it carries on a list item;
-- a heading: a short, title-like line without closing punctuation, on its own after a finished sentence;
+- a heading: a short, title-like line without closing punctuation, on its own after a finished sentence (not
+  after a colon);
 - any line after a sentence that stopped clearly short of the wrap width (the next word would have fit), unless
-  the text marks its paragraphs with indented first lines.
-Whatever the text, a line that stops mid-sentence joins a next line that starts in lower case: a sentence is
-never cut across two paragraphs.
+  the text marks its paragraphs with indented first lines; and, where list items go on indented under their
+  text, any line after an item's last sentence that is not.
+In hard-wrapped text, a line that stops mid-sentence always joins a next line that starts in lower case, so a
+sentence is never cut across two paragraphs; in text written one paragraph a line, only a line too long to be a
+heading does.
 
 A run of one to three short paragraphs without closing punctuation, followed by a paragraph, is a heading block:
 its first line becomes a heading (the ``section`` of what follows), any further lines of it (a sub-title, a
@@ -29,9 +34,12 @@ from .blocks import Block
 MAX_SHORT_CHARS = 120  # a heading or a headline is at most this long
 MAX_WRAP_WIDTH = 160  # lines wrapped wider than this are taken for one paragraph a line
 MAX_HEADING_WORDS = 12
+HEADING_SHARE = 0.6  # a line this much shorter than the margin, alone before a sentence, is a heading in any case
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_FULL_STOP_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")  # not after a colon: what follows one is its content
 _LIST_ITEM_RE = re.compile(r"(?:[-*•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-zA-Z]|[ivxlcdm]{1,6})\))\s+\S")
+_HEADING_START_RE = re.compile(r"[\"'“‘«(]?[^\W_a-z]")  # a capital or a digit, maybe after a quote
 _MARKED_HEADING_RE = re.compile(r"#{1,6}[ \t]+(?=\S)")
 _CLOSING_MARKS_RE = re.compile(r"[ \t]+#+$")
 _RULE_RE = re.compile(r"([^\w\s])(?:\s?\1){2,}")  # "*****", "= = =", "-----": underlines and separators
@@ -59,6 +67,7 @@ class Wrap:
     width: int = 0
     slack: int = 0
     indented: bool = False
+    hanging: bool = False  # list items go on under their text, indented (a flush line after one is no part of it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +107,12 @@ def wrap_of(text: str, runs: list[list[Line]]) -> Wrap:
     """Whether lines were broken at a fixed width: many lines stop mid-sentence near one right margin, and the
     next line often goes on in lower case. A list of headlines is not: each next line starts with a capital."""
     pairs = [pair for run in runs for pair in itertools.pairwise(run)]
-    if not pairs:
+    # The margin is where most lines that go on stop; a line without a space (a table's border, a long URL)
+    # could not have been broken anywhere, so it says nothing about the margin.
+    widths = sorted(a.width for a, _ in pairs if " " in text[a.start : a.end])
+    if not widths:
         return Wrap()
-    widths = sorted(a.width for a, _ in pairs)
-    width = widths[min(len(widths) - 1, int(0.9 * len(widths)))]
+    width = widths[min(len(widths) - 1, int(0.85 * len(widths)))]
     open_ended = [(a, b) for a, b in pairs if not _ends_sentence(text, a) and a.width >= 0.6 * width]
     if width > MAX_WRAP_WIDTH or not open_ended or len(open_ended) < 0.3 * len(pairs):
         return Wrap()
@@ -110,7 +121,8 @@ def wrap_of(text: str, runs: list[list[Line]]) -> Wrap:
     # Lines that stop mid-sentence are wrapped lines: how short of the width they stop is the ragged edge.
     deficits = [width - (a.width + 1 + _first_word_length(text, b)) for a, b in open_ended]
     indents = sum(b.indent > a.indent and _ends_sentence(text, a) and not _is_list_item(text, b) for a, b in pairs)
-    return Wrap(width, min(max(0, *deficits), width // 3), indented=indents >= 2)
+    hanging = any(_is_list_item(text, a) and b.indent > a.indent and not _is_list_item(text, b) for a, b in pairs)
+    return Wrap(width, min(max(0, *deficits), width // 3), indented=indents >= 2, hanging=hanging)
 
 
 def _paragraphs(text: str, run: list[Line], wrap: Wrap) -> list[_Para]:
@@ -127,9 +139,11 @@ def _paragraphs(text: str, run: list[Line], wrap: Wrap) -> list[_Para]:
 def _continues(text: str, para: list[Line], line: Line, after: Line | None, wrap: Wrap) -> bool:
     """Whether ``line`` carries on the paragraph ``para`` (whose last line is ``para[-1]``)."""
     prev = para[-1]
-    if _is_marker_line(text, line) or _is_marker_line(text, prev, items=False):
+    if _is_marker_line(text, line) or _is_marker_line(text, prev):
         return False
-    if not _ends_sentence(text, prev) and text[line.start].islower():
+    if _is_list_item(text, line):
+        return bool(wrap.width) and _wrapped_onto_marker(text, para, line, after, wrap)
+    if not _ends_sentence(text, prev) and text[line.start].islower() and (wrap.width or prev.width > MAX_SHORT_CHARS):
         return True  # the sentence goes on
     if not wrap.width:
         return False
@@ -137,16 +151,27 @@ def _continues(text: str, para: list[Line], line: Line, after: Line | None, wrap
         return False
     if line.indent > prev.indent and not (_is_list_item(text, para[0]) and line.indent > para[0].indent):
         return False  # an indented first line
-    if _ends_sentence(text, prev):
+    if _ends_sentence(text, prev) and not text[line.start].islower():  # no paragraph starts in lower case
         stops_short = not wrap.indented and _stops_short(text, prev, line, wrap)
-        return not (stops_short or _heading_like(text, line, after, wrap))
+        ends_item = wrap.hanging and _is_list_item(text, para[0]) and line.indent <= para[0].indent
+        heading = _FULL_STOP_RE.search(text, prev.start, prev.end) and _heading_like(text, line, after, wrap)
+        return not (stops_short or ends_item or heading)
     return True
 
 
-def _is_marker_line(text: str, line: Line, items: bool = True) -> bool:
-    """A line that stands apart: a ``#`` heading, a rule, or (with ``items``) a list item's first line."""
+def _is_marker_line(text: str, line: Line) -> bool:
+    """A line that stands apart: a ``#`` heading or a rule."""
     s = text[line.start : line.end]
-    return bool((items and _is_list_item(text, line)) or _MARKED_HEADING_RE.match(s) or _RULE_RE.fullmatch(s))
+    return bool(_MARKED_HEADING_RE.match(s) or _RULE_RE.fullmatch(s))
+
+
+def _wrapped_onto_marker(text: str, para: list[Line], line: Line, after: Line | None, wrap: Wrap) -> bool:
+    """A line that starts like a list item ("- ", "2. ") only because a wrapped sentence broke there: the line
+    before stops mid-sentence at the margin, and no list is around (no item before it, nor right after)."""
+    prev = para[-1]
+    around = [para[0], prev] + ([after] if after else [])
+    return not (_ends_sentence(text, prev) or _stops_short(text, prev, line, wrap)
+                or any(_is_list_item(text, x) for x in around))
 
 
 def _is_list_item(text: str, line: Line) -> bool:
@@ -163,20 +188,25 @@ def _first_word_length(text: str, line: Line) -> int:
 
 
 def _stops_short(text: str, line: Line, after: Line, wrap: Wrap) -> bool:
-    """The next line's first word would have fit on ``line``, even at the ragged edge: a deliberate break."""
-    return line.width + 1 + _first_word_length(text, after) <= wrap.width - wrap.slack
+    """The next line's first word would have fit on ``line``, even at the ragged edge (with a margin, since the
+    slack is measured on a sample of lines): a deliberate break."""
+    margin = max(2, wrap.width // 16)
+    return line.width + 1 + _first_word_length(text, after) < wrap.width - wrap.slack - margin
 
 
 def _heading_like(text: str, line: Line, after: Line | None, wrap: Wrap) -> bool:
-    """A short line in title case, without closing punctuation, before a line that starts a sentence."""
+    """A short line without closing punctuation, before a line that starts a sentence: in title case, or in any
+    case when it stops well short of the margin (at most ``HEADING_SHARE`` of the width)."""
     s = text[line.start : line.end]
-    if len(s) > MAX_SHORT_CHARS or _ends_sentence(text, line) or not (s[0].isupper() or s[0].isdigit()):
+    if len(s) > MAX_SHORT_CHARS or _ends_sentence(text, line) or not _HEADING_START_RE.match(s):
         return False
     if after is not None and (text[after.start].islower() or not _stops_short(text, line, after, wrap)):
         return False
     words = [w for w in s.split() if any(c.isalpha() for c in w)]
     if not words or len(words) > MAX_HEADING_WORDS:
         return False
+    if line.width <= HEADING_SHARE * wrap.width:
+        return True
     capitalised = [w for w in words if w[0].isupper() or w[0].isdigit()]
     return len(capitalised) >= len([w for w in words if w.lower() not in _SMALL_WORDS])
 
@@ -196,8 +226,9 @@ def _kind(line: str) -> str:
         return "rule"
     if any(p.fullmatch(line) for p in _boilerplate_patterns()):
         return "boilerplate"
-    if len(line) <= MAX_SHORT_CHARS and not _SENTENCE_END_RE.search(line):
-        return "short"
+    if (len(line) <= MAX_SHORT_CHARS and not _SENTENCE_END_RE.search(line) and _HEADING_START_RE.match(line)
+            and not _LIST_ITEM_RE.match(line)):
+        return "short"  # a heading, a headline or a dateline: none starts in lower case ("x = 3"), none is an item
     return "body"
 
 
