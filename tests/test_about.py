@@ -117,3 +117,12 @@ def test_the_command_line_prints_answers_without_line_breaks(
     assert main(["ask", QUESTION, "--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Answer: Maria Okafor ") and "forty colonies there and weighs" in out
+
+
+def test_the_mcp_server_describes_this_corpus(bees: QAService) -> None:
+    from qa_api.frontends.mcp import build_server
+
+    server = build_server(bees, describe(bees.index, Settings(title="Ask the apiary")))
+    assert server.title == "qa-api: Ask the apiary"
+    assert server.instructions and "the 2 documents in the corpus" in server.instructions
+    assert "news" not in server.instructions
