@@ -6,8 +6,8 @@ is hard-wrapped (see ``wrap_of``): then lines join into one paragraph until a li
   happens to go on with "- " or "2. " (the line before stops mid-sentence at the margin, and no list is around);
 - a ``#`` heading or a rule line;
 - a line indented further than the one before it (an indented first line), unless it carries on a list item;
-- a heading: a short, title-like line without closing punctuation, on its own after a finished sentence (not
-  after a colon);
+- a heading: a short line without closing punctuation, in title case or at most ``HEADING_SHARE`` of the
+  margin wide, on its own after a finished sentence (not after a colon) and before one that starts;
 - any line after a sentence that stopped clearly short of the wrap width (the next word would have fit), unless
   the text marks its paragraphs with indented first lines; and, where list items go on indented under their
   text, any line after an item's last sentence that is not.
@@ -39,7 +39,7 @@ _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SENTENCE_END_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _FULL_STOP_RE = re.compile(r"[.!?…][\"'”’»)\]]*$")  # not after a colon: what follows one is its content
 _LIST_ITEM_RE = re.compile(r"(?:[-*•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:\d{1,3}|[a-zA-Z]|[ivxlcdm]{1,6})\))\s+\S")
-_HEADING_START_RE = re.compile(r"[\"'“‘«(]?[^\W_a-z]")  # a capital or a digit, maybe after a quote
+_OPENING_QUOTES = "\"'“‘«("
 _MARKED_HEADING_RE = re.compile(r"#{1,6}[ \t]+(?=\S)")
 _CLOSING_MARKS_RE = re.compile(r"[ \t]+#+$")
 _RULE_RE = re.compile(r"([^\w\s])(?:\s?\1){2,}")  # "*****", "= = =", "-----": underlines and separators
@@ -198,7 +198,7 @@ def _heading_like(text: str, line: Line, after: Line | None, wrap: Wrap) -> bool
     """A short line without closing punctuation, before a line that starts a sentence: in title case, or in any
     case when it stops well short of the margin (at most ``HEADING_SHARE`` of the width)."""
     s = text[line.start : line.end]
-    if len(s) > MAX_SHORT_CHARS or _ends_sentence(text, line) or not _HEADING_START_RE.match(s):
+    if len(s) > MAX_SHORT_CHARS or _ends_sentence(text, line) or not _starts_like_heading(s):
         return False
     if after is not None and (text[after.start].islower() or not _stops_short(text, line, after, wrap)):
         return False
@@ -209,6 +209,12 @@ def _heading_like(text: str, line: Line, after: Line | None, wrap: Wrap) -> bool
         return True
     capitalised = [w for w in words if w[0].isupper() or w[0].isdigit()]
     return len(capitalised) >= len([w for w in words if w.lower() not in _SMALL_WORDS])
+
+
+def _starts_like_heading(line: str) -> bool:
+    """With a capital or a digit, maybe after an opening quote."""
+    first = line.lstrip(_OPENING_QUOTES)[:1]
+    return first.isupper() or first.isdigit()
 
 
 def _para(text: str, lines: list[Line]) -> _Para:
@@ -226,7 +232,7 @@ def _kind(line: str) -> str:
         return "rule"
     if any(p.fullmatch(line) for p in _boilerplate_patterns()):
         return "boilerplate"
-    if (len(line) <= MAX_SHORT_CHARS and not _SENTENCE_END_RE.search(line) and _HEADING_START_RE.match(line)
+    if (len(line) <= MAX_SHORT_CHARS and not _SENTENCE_END_RE.search(line) and _starts_like_heading(line)
             and not _LIST_ITEM_RE.match(line)):
         return "short"  # a heading, a headline or a dateline: none starts in lower case ("x = 3"), none is an item
     return "body"
