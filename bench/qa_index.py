@@ -30,7 +30,7 @@ def build_and_save(corpus: synth.SyntheticCorpus, index_dir: Path, params: BM25P
     table = PassageTable(doc=(rows // PASSAGES_PER_DOCUMENT).astype(np.int32),
                          paragraph=(rows % PASSAGES_PER_DOCUMENT + 1).astype(np.int32),
                          section=np.full(n, -1, dtype=np.int32), start=np.zeros(n, dtype=np.int64),
-                         end=np.zeros(n, dtype=np.int64))
+                         end=np.zeros(n, dtype=np.int64), page=np.zeros(n, dtype=np.int32))
     n_docs = -(-n // PASSAGES_PER_DOCUMENT)
     documents = [DocumentInfo(f"bench-{d}.txt", None, d * PASSAGES_PER_DOCUMENT,
                               min(PASSAGES_PER_DOCUMENT, n - d * PASSAGES_PER_DOCUMENT), 0) for d in range(n_docs)]

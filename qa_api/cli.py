@@ -13,9 +13,10 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from qa_api import __version__
-from qa_api.corpus import Passage
+from qa_api.corpus import Passage, display_text
 from qa_api.errors import QAError
 from qa_api.evaluate import evaluate, evaluate_follow_ups, format_follow_ups, format_report, read_questions
+from qa_api.frontends.about import describe
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.encoder import shared_encoder
@@ -85,8 +86,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
-    for source in m["corpus"]["skipped"]:
-        print(f"skipped {source}: not UTF-8", file=sys.stderr)
+    for source, reason in zip(m["corpus"]["skipped"], m["corpus"]["skip_reasons"], strict=True):
+        print(f"skipped {source}: {reason}", file=sys.stderr)
     return 0
 
 
@@ -101,7 +102,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(AskResponse.of(result).model_dump_json(indent=2))
         return 0
     a = result.answer
-    print(f"Answer: {a.text}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
+    print(f"Answer: {display_text(a.text)}  ({a.type.value}, confidence {a.confidence:.2f}, {a.passage_id})" if a
           else "Answer: the corpus does not say.")
     for hit in result.hits:
         print(f"\n[{hit.rank}] {_where(hit.passage)}  score {hit.score:.3f}\n    {_shorten(hit.passage.text, 300)}")
@@ -125,7 +126,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
 
-    build_server(QAService.open(settings, progress=progress_bar)).run("stdio")
+    service = QAService.open(settings, progress=progress_bar)
+    build_server(service, describe(service.index, settings)).run("stdio")
     return 0
 
 
@@ -157,4 +159,5 @@ def _where(p: Passage) -> str:
 
 
 def _shorten(text: str, width: int) -> str:
+    text = display_text(text)
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"

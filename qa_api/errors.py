@@ -3,6 +3,7 @@
     QAError
     ├── ConfigError            a setting has an impossible value
     ├── CorpusError            the corpus directory is missing, empty or unreadable
+    │   └── UnreadableDocumentError  one file cannot be read as its kind (not UTF-8, not a PDF, ...)
     ├── IndexUnavailableError  the index on disk is missing, stale or corrupt (rebuild it)
     ├── EncoderError           the sentence encoder's model files are missing or not the published ones
     └── NotFoundError          a document or passage that does not exist (HTTP 404)
@@ -23,6 +24,10 @@ class ConfigError(QAError):
 
 class CorpusError(QAError):
     """The corpus cannot be read."""
+
+
+class UnreadableDocumentError(CorpusError):
+    """One file cannot be read as the kind of file it claims to be; the message says why."""
 
 
 class IndexUnavailableError(QAError):

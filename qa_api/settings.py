@@ -20,7 +20,8 @@ def _setting(default: Any, help: str, env: str | None = None, secret: bool = Fal
 class Settings:
     """Settings of the service, the CLI and the index builder. Environment name: ``QA_API_<NAME>``."""
 
-    corpus_dir: Path = _setting(Path("seeds"), "Directory of UTF-8 .txt files to index (searched recursively).")
+    corpus_dir: Path = _setting(Path("seeds"), "Directory of documents to index (searched recursively): "
+                                                    "UTF-8 `.txt` and `.md`, `.html`, `.pdf` (docs/documents.md).")
     index_dir: Path = _setting(Path("index"), "Directory the built index is written to and loaded from.")
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).", env="PORT")
@@ -39,6 +40,12 @@ class Settings:
                         secret=True)
     cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
                                      "empty turns CORS off.")
+    title: str = _setting("", "Title of the question page and the MCP server; empty: \"Ask the documents\" (a "
+                              "one-document corpus: \"Ask\" and its title).")
+    description: str = _setting("", "One sentence under the title; empty: says how many documents the answers "
+                                    "come from.")
+    examples: str = _setting("", "Example questions on the page, separated by `|`; empty: made from the corpus's "
+                                 "headings or the names in its first sentences.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

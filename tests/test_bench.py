@@ -37,3 +37,17 @@ def test_bench_search_reports_every_figure_as_json(tmp_path: Path) -> None:
         assert qa[figure] > 0, figure
     assert qa["queries"] == 30 and qa["p50_ms"] <= qa["p95_ms"] <= qa["p99_ms"]
     assert report["systems"]["rank-bm25"]["ratios_to_qa_api"]["p50_ms"] > 0
+
+
+def test_bench_wrapping_compares_wrapped_text_with_one_paragraph_a_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.wrapping", "--corpus", "seeds", "--queries", "40",
+                           "--widths", "45", "--json"], capture_output=True, text=True, cwd=ROOT, timeout=240,
+                          check=True)
+    report = json.loads(done.stdout)
+    flat = report["one_paragraph_a_line"]
+    assert report["queries"] == 40 and 0 < flat["ndcg@10"] <= 1
+    assert [(row["width"], row["style"]) for row in report["wrapped"]] == [(45, "blank"), (45, "flush")]
+    for row in report["wrapped"]:
+        assert row["ndcg_ratio"] == round(row["ndcg@10"] / flat["ndcg@10"], 4)
+        # Wrapped lines join into paragraphs: nothing like one passage per 45-column line.
+        assert row["passages_per_document"] < 1.25 * flat["passages_per_document"]

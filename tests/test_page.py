@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 from tests import browser as browser_module
 from tests.browser import chromium_context
 from tests.conftest import EXAMPLE_QUESTION, ROOT, ContractClient
-from tests.live import LiveServer
+from tests.live import LiveServer, start_server
+from tests.test_about import BEES, LIGHTHOUSE
 
 ANSWER_SOURCE = "001_5fe9c23b30af33fc.txt"
 ANSWER_PASSAGE = "001_5fe9c23b30af33fc-p4"
@@ -26,7 +28,7 @@ def test_the_question_page_is_html_under_the_strict_policy(client: ContractClien
     response = client.get("/")
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert f'placeholder="{EXAMPLE_QUESTION}"' in html
+    assert 'placeholder="What about ' in html  # an example made from the corpus's headings
     assert 'aria-live="polite"' in html
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
@@ -130,6 +132,55 @@ def test_a_person_asks_the_example_question_and_follows_the_evidence(
     page.screenshot(path=output_dir / "document-phone.png")
     assert _fits_the_width(page)
 
+    assert watched.problems() == []
+
+
+@pytest.fixture(scope="module")
+def bees_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The server over a corpus about something else than news: bees (hard-wrapped text) and a lighthouse."""
+    corpus = tmp_path_factory.mktemp("bees")
+    (corpus / "bees.txt").write_text(BEES, encoding="utf-8")
+    (corpus / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    env = dict(os.environ, QA_API_CORPUS_DIR=str(corpus), QA_API_INDEX_DIR=str(tmp_path_factory.mktemp("index")))
+    server = start_server(env, tmp_path_factory.mktemp("bees-server") / "server.log", workers=1)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_a_corpus_about_bees_gets_a_page_about_bees_that_reads_without_line_breaks(
+        bees_server: LiveServer, browser: BrowserContext, output_dir: Path) -> None:
+    watched = Watched(browser)
+    page = watched.page
+    page.goto(f"{bees_server.url}/")
+    expect(page.locator("h1")).to_have_text("Ask the documents")
+    expect(page.locator(".lede")).to_contain_text("the 2 documents in the corpus")
+    examples = page.locator("#ask-hint a")
+    expect(examples).to_have_text(["What about keeping bees at Tampere?", "What about the Gray Point lighthouse?",
+                                   "What about the winter cluster?"])
+    expect(page.locator("#question")).to_have_attribute("placeholder", "What about keeping bees at Tampere?")
+    assert not re.search(r"news|North Korea|articles", page.content())
+
+    page.locator("#question").fill("Who keeps forty colonies?")
+    page.locator("#question").press("Enter")
+    # The API's answer is "Maria\nOkafor", the source's exact slice; people read it on one line.
+    expect(page.locator("#answer-text")).to_have_text("Maria Okafor")
+    expect(page.locator("#status")).to_contain_text("Answer: Maria Okafor.")
+    first = page.locator("#passages > li").first
+    expect(first.locator("mark.answer")).to_have_text("Maria Okafor")
+    shown = [first.locator(".passage-text").text_content(), page.locator("#answer-sentence").text_content(),
+             page.locator("#answer-text").text_content(), page.locator("#status").text_content()]
+    assert all(text and "\n" not in text and "  " not in text for text in shown), shown
+    assert "run by Maria Okafor, who keeps forty colonies there and weighs every hive in October" in shown[0]
+    page.screenshot(path=output_dir / "bees-answer.png")
+
+    first.locator(".passage-source").click()
+    target = page.locator(".doc-passage.target")
+    expect(target.locator("mark.answer")).to_have_text("Maria Okafor")
+    assert "\n" not in (target.text_content() or "")
     assert watched.problems() == []
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa_api.corpus import display_text
 from qa_api.corpus.sentences import sentence_spans
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.search import Hit
@@ -26,7 +27,7 @@ NO_ANSWER = "The corpus gives no short answer to that."
 CLOSEST = "The closest the corpus comes:"
 NO_MATCH = "No passage matches the question."
 NO_QUESTION = ("There is no question to answer: no user message has any text. "
-               "Ask about the news articles in the corpus.")
+               "Ask about the documents in the corpus.")
 _CONJUNCTION = re.compile(r"^\W*(?:and|also|so|but|then)\b[\s,]*", re.IGNORECASE)
 _CONTINUATION = re.compile(r"^\W*(?:and|also|so|but|then|what about|how about)\b", re.IGNORECASE)
 _ANAPHORA = re.compile(r"\b(?:he|she|it|they|them|him|her|his|its|their|that|this|those|these|there|then)\b",
@@ -121,7 +122,7 @@ def compose_reply(result: AskResult) -> Reply:
         for n, h in enumerate(hits, start=1)
     )
     if result.answer is not None:
-        lead = f"{display(result.answer.text)} [1]"
+        lead = f"{display_text(result.answer.text)} [1]"
     elif evidence is not None and citations and citations[0].passage_id == evidence.read.passage.id:
         lead = f'{NO_ANSWER} {CLOSEST} "{_shorten(evidence_text)}" [1]'
     elif citations:
@@ -145,13 +146,8 @@ def count_tokens(text: str) -> int:
     return len(re.findall(r"\w+|[^\w\s]", text))
 
 
-def display(text: str) -> str:
-    """Text as a person reads it: a wrapped line's break and runs of spaces become one space."""
-    return " ".join(text.split())
-
-
 def _shorten(text: str) -> str:
-    text = display(text)
+    text = display_text(text)
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 

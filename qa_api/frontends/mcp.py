@@ -21,6 +21,7 @@ from qa_api.errors import UnknownSourceError
 from qa_api.retrieval.index import Index
 from qa_api.service import QAService
 
+from .about import About
 from .schemas import (
     DEFAULT_TOP_K,
     MAX_QUESTION_CHARS,
@@ -38,27 +39,26 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 DOCUMENT_URI = "qa-api://documents/{source}"
 INSTRUCTIONS = (
-    "Answers questions from a fixed corpus of news articles. Use ask_question for a question (it returns a short "
-    "answer, or null when the corpus does not say, with the passages behind it); use search_passages to find "
-    "where the corpus mentions something. Cite passages by source file and paragraph."
+    "Answers questions from a fixed corpus of documents: {description} Use ask_question for a question (it "
+    "returns a short answer, or null when the corpus does not say, with the passages behind it); use "
+    "search_passages to find where the corpus mentions something. Cite passages by source file and paragraph."
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
-                                description="The question in plain English, e.g. 'When did North Korea confirm "
-                                            "troop deployment?'")]
+                                description="The question in plain English ('When ...?', 'Who ...?', 'How many "
+                                            "...?').")]
 Query = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
-                             description="Keywords, e.g. 'North Korea troops Russia' (case and word endings "
-                                         "do not matter).")]
+                             description="Keywords (case and word endings do not matter).")]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many passages to return, best first.")]
 Sources = Annotated[list[str] | None, Field(max_length=MAX_SOURCES,
                                             description="Only use these source files (names as listed in the "
                                                         "documents resources); omit for all.")]
 
 
-def build_server(service: QAService) -> MCPServer:
-    server = MCPServer("qa-api", title="qa-api: questions over a news corpus", instructions=INSTRUCTIONS,
-                       version=__version__)
+def build_server(service: QAService, about: About) -> MCPServer:
+    server = MCPServer("qa-api", title=f"qa-api: {about.title}", version=__version__,
+                       instructions=INSTRUCTIONS.format(description=about.description))
 
     @server.tool(title="Answer a question from the corpus", annotations=READ_ONLY)
     def ask_question(question: Question, top_k: TopK = DEFAULT_TOP_K, sources: Sources = None) -> AskResponse:

@@ -80,11 +80,12 @@ class PassageOut(BaseModel):
     text: str
     start: int
     end: int
+    page: int | None
 
     @classmethod
     def of(cls, p: Passage) -> PassageOut:
         return cls(id=p.id, source=p.source, paragraph=p.paragraph, section=p.section, text=p.text,
-                   start=p.start, end=p.end)
+                   start=p.start, end=p.end, page=p.page)
 
 
 class TermScore(BaseModel):

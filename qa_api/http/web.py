@@ -5,14 +5,16 @@ The HTML is a thin shell; the scripts in ``static/`` call the public ``/v1`` API
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, render_template
 
 from qa_api.errors import UnknownSourceError
+from qa_api.frontends.about import About, describe
 from qa_api.frontends.schemas import MAX_QUESTION_CHARS
 from qa_api.service import QAService
 
 bp = Blueprint("web", __name__)
-EXAMPLE_QUESTION = "When did North Korea confirm troop deployment?"
 
 
 def _service() -> QAService:
@@ -20,10 +22,23 @@ def _service() -> QAService:
     return svc
 
 
+def about() -> About:
+    """The corpus's title, description and examples, worked out once per app, on the first page served."""
+    found: About | None = current_app.extensions.get("qa_api.about")
+    if found is None:
+        found = current_app.extensions["qa_api.about"] = describe(_service().index,
+                                                                  current_app.config["QA_API_SETTINGS"])
+    return found
+
+
+@bp.app_context_processor
+def _about_the_corpus() -> dict[str, Any]:
+    return {"about": about()}
+
+
 @bp.get("/")
 def ask_page() -> str:
-    return render_template("ask.html", example=EXAMPLE_QUESTION, max_chars=MAX_QUESTION_CHARS,
-                           documents=len(_service().index.documents))
+    return render_template("ask.html", max_chars=MAX_QUESTION_CHARS)
 
 
 @bp.get("/documents")

@@ -26,7 +26,7 @@ from .encoder import Encoder
 from .progress import Progress
 from .vectors import SentenceVectors, embed_passages, signature
 
-FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
+FORMAT_VERSION = 3  # 2: block bounds and bitsets beside the postings; 3: the page of each passage
 # A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.
 _PARAGRAPH_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 
@@ -49,6 +49,7 @@ class PassageTable:
     section: NDArray[np.int32]  # index into Index.sections, -1 for none
     start: NDArray[np.int64]
     end: NDArray[np.int64]
+    page: NDArray[np.int32]  # 1-based, 0 for formats without pages
 
 
 class Index:
@@ -94,6 +95,7 @@ class Index:
         start, end = int(t.start[i]), int(t.end[i])
         section = int(t.section[i])
         paragraph = int(t.paragraph[i])
+        page = int(t.page[i])
         return Passage(
             id=f"{passage_id_stem(doc.source)}-p{paragraph}",
             source=doc.source,
@@ -102,6 +104,7 @@ class Index:
             text=self.document_text(int(t.doc[i]))[start:end],
             start=start,
             end=end,
+            page=page or None,
         )
 
     def passage_number(self, passage_id: str) -> int:
@@ -153,6 +156,7 @@ def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params, progress
                          dtype=np.int32),
         start=np.array([p.start for p in passages], dtype=np.int64),
         end=np.array([p.end for p in passages], dtype=np.int64),
+        page=np.array([p.page or 0 for p in passages], dtype=np.int32),
     )
     vectors = embed_passages([p.text for p in passages], encoder, progress) if encoder else None
     manifest = {
@@ -160,7 +164,7 @@ def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params, progress
         "analyzer": analyzer.signature,
         "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
         "corpus": {"checksum": corpus.checksum, "documents": len(docs), "passages": len(passages),
-                   "skipped": list(corpus.skipped)},
+                   "skipped": list(corpus.skipped), "skip_reasons": list(corpus.skip_reasons)},
         "stats": {"terms": len(vocab), "postings": int(postings.docs.shape[0]),
                   "avg_passage_terms": float(np.mean(lengths)) if lengths else 0.0},
         "vectors": signature(encoder) if encoder else None,

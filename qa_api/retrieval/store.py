@@ -48,7 +48,8 @@ _ARRAYS = {
     "postings_bitsets": ("postings", "bitsets"),
     "passages_doc": ("passages", "doc"), "passages_paragraph": ("passages", "paragraph"),
     "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
-    "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
+    "passages_end": ("passages", "end"), "passages_page": ("passages", "page"),
+    "texts_offsets": ("", "text_offsets"),
 }
 
 _VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales"}
@@ -102,7 +103,7 @@ def load_index(index_dir: Path) -> Index:
                             arrays["postings_block_last"], arrays["postings_block_max"],
                             arrays["postings_bitset_row"], arrays["postings_bitsets"])
         passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
-                                arrays["passages_start"], arrays["passages_end"])
+                                arrays["passages_start"], arrays["passages_end"], arrays["passages_page"])
         texts = _load_bytes(build / "texts.bin")
         vectors = (SentenceVectors(**{a: _load_array(build / f"{name}.npy") for name, a in _VECTOR_ARRAYS.items()})
                    if manifest.get("vectors") else None)

@@ -81,19 +81,32 @@ function unitOffsets(text) {
   return offsets;
 }
 
+// Text as people read it: each run of white space, a hard-wrapped line's break included, is one space.
+// The API keeps the exact text and its offsets; only what is shown is collapsed.
+export function displayText(text) {
+  return text.replace(/\s+/g, " ").trim();
+}
+
 // `text` with each range ({start, end, kind} in code points) wrapped in <mark class="kind">; overlaps get both.
+// White space is collapsed as in displayText, after the ranges are placed, so their offsets stay those of the API.
 export function markedText(text, ranges) {
   const units = unitOffsets(text);
   const last = units.length - 1;
   const spans = ranges
     .map((r) => ({ start: units[clamp(r.start, last)], end: units[clamp(r.end, last)], kind: r.kind }))
     .filter((r) => r.start < r.end);
-  const cuts = [...new Set([0, text.length, ...spans.flatMap((r) => [r.start, r.end])])].sort((a, b) => a - b);
+  const end = text.trimEnd().length;
+  const cuts = [...new Set([0, end, ...spans.flatMap((r) => [Math.min(r.start, end), Math.min(r.end, end)])])]
+    .sort((a, b) => a - b);
   const fragment = document.createDocumentFragment();
+  let afterSpace = true; // a space at the start, or after another, is not shown
   for (let i = 0; i + 1 < cuts.length; i += 1) {
     const [from, to] = [cuts[i], cuts[i + 1]];
     const kinds = [...new Set(spans.filter((r) => r.start <= from && to <= r.end).map((r) => r.kind))];
-    const piece = text.slice(from, to);
+    let piece = text.slice(from, to).replace(/\s+/g, " ");
+    if (afterSpace && piece.startsWith(" ")) piece = piece.slice(1);
+    if (!piece) continue;
+    afterSpace = piece.endsWith(" ");
     if (kinds.length === 0) {
       fragment.append(piece);
     } else {

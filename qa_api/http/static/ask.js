@@ -1,5 +1,5 @@
 // The question page: sends the question to POST /v1/ask and shows the answer with the passages behind it.
-import { ApiError, callApi, documentUrl, markedText } from "./api.js";
+import { ApiError, callApi, displayText, documentUrl, markedText } from "./api.js";
 
 const TOP_K = 5;
 const form = document.getElementById("ask-form");
@@ -57,7 +57,7 @@ function showResults(reply) {
   results.hidden = false;
   const evidence = plural(reply.passages.length, "passage");
   if (reply.answer) {
-    setStatus(`Answer: ${reply.answer.text}. Confidence ${percent(reply.answer.confidence)}. ${evidence} of evidence below.`, "done");
+    setStatus(`Answer: ${displayText(reply.answer.text)}. Confidence ${percent(reply.answer.confidence)}. ${evidence} of evidence below.`, "done");
   } else if (reply.passages.length) {
     setStatus(`No short answer. The closest sentence and ${evidence} are below.`, "done");
   } else {
@@ -68,7 +68,7 @@ function showResults(reply) {
 function showAnswer(answer, passage, evidence) {
   const card = document.getElementById("answer");
   card.classList.toggle("no-answer", !answer);
-  document.getElementById("answer-text").textContent = answer ? answer.text : "No short answer";
+  document.getElementById("answer-text").textContent = answer ? displayText(answer.text) : "No short answer";
   const explain = document.getElementById("answer-explain");
   explain.hidden = Boolean(answer);
   explain.textContent = evidence
@@ -115,7 +115,7 @@ function showPassages(passages, answer) {
     link.href = documentUrl(passage.source, { passageId: passage.id, answer: holdsAnswer ? answer : null });
     link.textContent = passage.source;
     item.querySelector(".passage-where").textContent =
-      [`paragraph ${passage.paragraph}`, passage.section].filter(Boolean).join(" · ");
+      [`paragraph ${passage.paragraph}`, passage.page && `page ${passage.page}`, passage.section].filter(Boolean).join(" · ");
     item.querySelector(".passage-score").textContent = `score ${passage.score.toFixed(2)}`;
     item.querySelector(".passage-text").replaceChildren(markedText(passage.text, passageRanges(passage, answer)));
     return item;
