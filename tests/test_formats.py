@@ -175,9 +175,15 @@ def test_each_format_is_found_by_search(api: ContractClient, query: str, source:
 ])
 def test_each_format_answers_a_question_with_offsets_into_its_text(
         api: ContractClient, question: str, source: str, answer: str) -> None:
-    reply = api.post("/v1/ask", json={"question": question}).get_json()["answer"]
-    assert reply["source"] == source and answer in reply["text"]
-    assert document(api, source)["text"][reply["start"] : reply["end"]] == reply["text"]
+    body = api.post("/v1/ask", json={"question": question}).get_json()
+    text = document(api, source)["text"]
+    evidence = body["evidence"]
+    assert evidence["source"] == source and answer in evidence["text"]
+    assert text[evidence["start"] : evidence["end"]] == evidence["text"]
+    if body["answer"] is not None:  # given only when likely right
+        reply = body["answer"]
+        assert reply["source"] == source and answer in reply["text"]
+        assert text[reply["start"] : reply["end"]] == reply["text"]
 
 
 def test_files_that_cannot_be_read_are_skipped_and_say_why(tmp_path: Path) -> None:
