@@ -175,7 +175,7 @@ def measure(documents: list[list[str]], queries: list[Query], width: int | None,
             by_passage += _gain(next((h.rank for h in hits[:TOP_K] if h.passage.source == source
                                       and h.passage.start <= begin + q.start and begin + q.end <= h.passage.end),
                                      None))
-        passages = service.index.n_passages
+        passages = service.backend.index.n_passages
     return {"ndcg@10": round(by_document / len(queries), 4), "passage_ndcg@10": round(by_passage / len(queries), 4),
             "passages": passages, "passages_per_document": round(passages / len(documents), 2)}
 

@@ -127,7 +127,7 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
 
     service = QAService.open(settings, progress=progress_bar)
-    build_server(service, describe(service.index, settings)).run("stdio")
+    build_server(service, describe(service, settings)).run("stdio")
     return 0
 
 

@@ -17,11 +17,14 @@ from numpy.typing import NDArray
 
 from .answers.finder import Answer, AnswerFinder
 from .answers.ranking import POOL, Evidence, Ranker
+from .corpus import Passage
+from .errors import UnknownSourceError
 from .questions.reading import QuestionReader, Reading
 from .retrieval.analysis import Analyzer
+from .retrieval.backend import Backend, CorpusStats, DocumentEntry
 from .retrieval.bm25 import BM25Params
 from .retrieval.encoder import Encoder, shared_encoder
-from .retrieval.index import Index
+from .retrieval.local import LocalBackend
 from .retrieval.progress import Progress
 from .retrieval.search import Hit, Searcher, SearchResult
 from .retrieval.store import open_index
@@ -39,13 +42,15 @@ class AskResult:
 
 
 class QAService:
-    def __init__(self, index: Index, analyzer: Analyzer | None = None, encoder: Encoder | None = None) -> None:
-        self.index = index
-        self.analyzer = analyzer or Analyzer()
-        self.searcher = Searcher(index, self.analyzer)
+    """Ask, search and the corpus's documents, over one backend (``retrieval.backend``)."""
+
+    def __init__(self, backend: Backend, encoder: Encoder | None = None) -> None:
+        self.backend = backend
+        self.analyzer = backend.analyzer
+        self.searcher = Searcher(backend)
         self.reader = QuestionReader(self.analyzer)
-        self.ranker = Ranker(self.searcher)
-        self.encoder = encoder if index.vectors is not None else None
+        self.ranker = Ranker(backend)
+        self.encoder = encoder if backend.has_vectors else None
         self.finder = AnswerFinder(self.analyzer, self.encoder)
         self._encoding = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encode") if self.encoder else None
 
@@ -64,7 +69,7 @@ class QAService:
         encoder = shared_encoder() if settings.dense else None
         params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
         index = open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress, encoder)
-        return cls(index, analyzer, encoder)
+        return cls(LocalBackend(index, analyzer), encoder)
 
     def search(self, query: str, top_k: int, sources: Sequence[str] = ()) -> SearchResult:
         """Keyword search: plain BM25, the fast path whose cost does not grow with the corpus."""
@@ -75,15 +80,32 @@ class QAService:
         started = time.perf_counter()
         reading = self.reader.read(question, context)
         vector = self._encoding.submit(self._embed, f"{question} {context}".strip()) if self._encoding else None
-        pool = self.searcher.pool(reading.query, max(POOL, top_k), sources)
+        pool = self.backend.pool(reading.query, max(POOL, top_k), sources)
         question_vector = vector.result() if vector else None
         ranked = self.ranker.rerank(reading, pool, question_vector)
         evidence = self.ranker.evidence(reading, ranked, question_vector)
         answer = self.finder.find(reading, evidence)
-        hits = tuple(self.searcher.hit(s.row, s.bm25, rank, reading.query, s.boosts)
+        hits = tuple(self.searcher.hit(s.key, s.bm25, rank, reading.query, s.boosts)
                      for rank, s in enumerate(ranked[:top_k], start=1))
         return AskResult(question, answer, evidence[0] if evidence else None, hits, pool.total,
                          (time.perf_counter() - started) * 1000)
+
+    def documents(self) -> Sequence[DocumentEntry]:
+        return self.backend.documents()
+
+    def document(self, source: str) -> tuple[DocumentEntry, str, list[Passage]]:
+        return self.backend.document(source)
+
+    def passage(self, passage_id: str) -> Passage:
+        return self.backend.passage(passage_id)
+
+    def stats(self) -> CorpusStats:
+        return self.backend.stats()
+
+    def unknown_sources(self, sources: Sequence[str]) -> list[str]:
+        """Why each named source is not a document of the corpus (empty when all are)."""
+        known = {d.source for d in self.backend.documents()}
+        return [str(UnknownSourceError(s)) for s in sources if s not in known]
 
     def read(self, question: str, context: str = "") -> Reading:
         return self.reader.read(question, context)

@@ -47,13 +47,13 @@ def variants(service: QAService) -> dict[str, Callable[[], contextlib.AbstractCo
         "without re-ranking (BM25 order)": lambda: patched(ranking, "PASSAGE_WEIGHTS",
                                                            dict.fromkeys(ranking.PASSAGE_WEIGHTS, 0.0)),
         "answers at any confidence": lambda: patched(finder, "THRESHOLD", 0.0),
-        "sentence vectors in float32, not int8": lambda: patched(service.index, "vectors", _float32(service)),
+        "sentence vectors in float32, not int8": lambda: patched(service.backend.index, "vectors", _float32(service)),
     }
 
 
 def _float32(service: QAService) -> SentenceVectors:
     """The index's sentence vectors embedded again and kept in float32, one row per sentence."""
-    texts = [service.index.passage(i).text for i in range(service.index.n_passages)]
+    texts = [service.backend.index.passage(i).text for i in range(service.backend.index.n_passages)]
     sentences = [[t[s:e] for s, e in sentence_spans(t) or [(0, len(t))]] for t in texts]
     flat = [s for passage in sentences for s in passage]
     assert service.encoder is not None
@@ -78,7 +78,7 @@ def main() -> None:
     print("| variant | Recall@1 | Recall@5 | evidence | precision | coverage | unanswerable → null |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, variant in variants(service).items():
-        service.searcher.read.cache_clear()
+        service.backend.read.cache_clear()  # type: ignore[attr-defined]
         with variant():
             d = evaluate(service, questions).as_dict()
         print(f"| {name} | {d['recall@1']:.3f} | {d['recall@5']:.3f} | {d['evidence_accuracy']:.3f} | "

@@ -66,13 +66,14 @@ def main() -> None:
     passage_groups = []
     for name, q in questions:
         reading = service.read(q.question)
-        pool = service.searcher.pool(reading.query, ranking.POOL)
+        pool = service.backend.pool(reading.query, ranking.POOL)
         vector = service.encoder.encode([q.question])[0] if service.encoder else None
         features = service.ranker.passage_features(reading, pool, vector)
         unit = max(pool.scores[0], 1e-9) if pool.scores else 1.0
         x = np.array([[s / unit] + [f.get(n, 0.0) for n in passage_names] for s, f in zip(pool.scores, features,
                                                                                              strict=True)])
-        y = np.array([first_relevant_rank([service.index.passage(r)], q.evidence) == 1 for r in pool.rows], float)
+        passages = [service.backend.read(k).passage for k in pool.keys]
+        y = np.array([first_relevant_rank([p], q.evidence) == 1 for p in passages], float)
         passage_groups.append((name, x, y))
     fitted = softmax_fit([(x, y) for _, x, y in passage_groups if y.any()])
     print("passage weights:", {n: round(v / fitted[0], 3) for n, v in zip(passage_names, fitted[1:], strict=True)})
@@ -85,7 +86,7 @@ def main() -> None:
     for name, q in questions:
         reading = service.read(q.question)
         vector = service.encoder.encode([q.question])[0] if service.encoder else None
-        ranked = service.ranker.rerank(reading, service.searcher.pool(reading.query, ranking.POOL), vector)
+        ranked = service.ranker.rerank(reading, service.backend.pool(reading.query, ranking.POOL), vector)
         rows = service.ranker.sentence_features(reading, ranked, vector) if ranked else []
         if not rows or not q.answerable:
             continue
@@ -105,7 +106,7 @@ def main() -> None:
     for name, q in questions:
         reading = service.read(q.question)
         vector = service.encoder.encode([q.question])[0] if service.encoder else None
-        ranked = service.ranker.rerank(reading, service.searcher.pool(reading.query, ranking.POOL), vector)
+        ranked = service.ranker.rerank(reading, service.backend.pool(reading.query, ranking.POOL), vector)
         choices = service.finder.choices(reading, service.ranker.evidence(reading, ranked, vector))
         if choices:
             right = [q.answerable and answer_matches(c.text, q.answers) for c in choices]

@@ -48,7 +48,7 @@ def test_plain_questions_on_a_written_article_are_answered(lighthouse: QAService
 def test_an_answer_and_its_evidence_are_exact_slices_of_the_source(lighthouse: QAService) -> None:
     result = lighthouse.ask("Who kept the lamp lit through the storm?", 3)
     assert result.answer is not None and result.evidence is not None
-    text = lighthouse.index.document_text(0)
+    text = lighthouse.document("gray-point.txt")[1]
     assert text[result.answer.start:result.answer.end] == result.answer.text
     passage, sentence = result.evidence.read.passage, result.evidence.sentence
     assert text[passage.start + sentence.start:passage.start + sentence.end] == result.answer.sentence

@@ -142,9 +142,10 @@ def test_ranked_with_a_negative_idf_floor_equals_rank_bm25() -> None:
 
 
 def test_ranked_matches_accumulate_and_top_k_on_the_seed_corpus(service) -> None:
-    postings = service.index.postings
+    index = service.backend.index  # type: ignore[attr-defined]
+    postings = index.postings
     for question in ["When did North Korea confirm troop deployment?", "Putin Kim summit June treaty", "Russia"]:
-        terms = dict(Counter(service.index.vocab[t] for t in Analyzer().terms(question) if t in service.index.vocab))
+        terms = dict(Counter(index.vocab[t] for t in Analyzer().terms(question) if t in index.vocab))
         scores, candidates = accumulate(postings, terms)
         best = ranked(postings, terms, 5)
         assert best.rows.tolist() == top_k(scores, candidates, 5).tolist()

@@ -59,6 +59,6 @@ def test_ask_works_without_vectors_when_dense_is_off(tmp_path: Path) -> None:
     (corpus / "a.txt").write_text("\n\n".join(PASSAGES), encoding="utf-8")
     service = QAService.open(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", dense=False))
     result = service.ask("When did the minister resign?", 3)
-    assert service.index.vectors is None and service.encoder is None
+    assert service.backend.index.vectors is None and service.encoder is None
     assert result.hits[0].passage.text.startswith("Reuters reported it. The minister")
     assert all(name != "dense" for name, _ in result.hits[0].explanation.boosts)

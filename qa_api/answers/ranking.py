@@ -14,14 +14,15 @@ the same kinds of features, at sentence level.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qa_api.questions.reading import AnswerType, Reading
-from qa_api.retrieval.search import Pool, ReadPassage, Searcher, Sentence
+from qa_api.retrieval.backend import Backend
+from qa_api.retrieval.search import Pool, ReadPassage, Sentence
 
 from .candidates import candidates
 
@@ -34,7 +35,7 @@ SENTENCE_WEIGHTS = {"dense": 1.0, "coverage": 0.99, "answer_type": 0.41, "passag
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    row: int
+    key: Hashable
     bm25: float
     boosts: tuple[tuple[str, float], ...]
 
@@ -56,26 +57,26 @@ class Evidence:
 
 
 class Ranker:
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
-        self.stopwords = searcher.analyzer.stopwords
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.stopwords = backend.analyzer.stopwords
 
     def rerank(self, reading: Reading, pool: Pool, vector: NDArray[np.float32] | None) -> list[Scored]:
         """The pool in its final order, each passage with its BM25 score and boosts."""
-        if not pool.rows:
+        if not pool.keys:
             return []
         unit = max(pool.scores[0], 1e-9)
         scored = []
-        for row, bm25, features in zip(pool.rows, pool.scores, self.passage_features(reading, pool, vector),
+        for key, bm25, features in zip(pool.keys, pool.scores, self.passage_features(reading, pool, vector),
                                        strict=True):
             boosts = tuple((name, unit * PASSAGE_WEIGHTS[name] * value) for name, value in features.items())
-            scored.append(Scored(row, bm25, boosts))
-        return sorted(scored, key=lambda s: (-s.score, s.row))
+            scored.append(Scored(key, bm25, boosts))
+        return sorted(scored, key=lambda s: -s.score)  # stable: ties keep BM25's order
 
     def passage_features(self, reading: Reading, pool: Pool,
                          vector: NDArray[np.float32] | None) -> list[dict[str, float]]:
         weights = self._weights(reading)
-        return [self._passage_features(reading, weights, self.searcher.read(row), vector) for row in pool.rows]
+        return [self._passage_features(reading, weights, self.backend.read(key), vector) for key in pool.keys]
 
     def evidence(self, reading: Reading, ranked: Sequence[Scored],
                  vector: NDArray[np.float32] | None) -> list[Evidence]:
@@ -95,7 +96,7 @@ class Ranker:
         top = max(ranked[0].score, 1e-9)
         out = []
         for rank, scored in enumerate(ranked[:EVIDENCE_PASSAGES], start=1):
-            read = self.searcher.read(scored.row)
+            read = self.backend.read(scored.key)
             cosines = _cosines(read, vector)
             for i, sentence in enumerate(read.sentences):
                 coverage = _coverage(weights, sentence.terms)
@@ -118,8 +119,8 @@ class Ranker:
     def _weights(self, reading: Reading) -> dict[str, float]:
         """Each question term's IDF (an earlier turn's at its weight), as a share of them all (related words do
         not count: they only rank)."""
-        idf = {t: self.searcher.idf(t) for t in reading.terms}
-        idf.update({t: w * self.searcher.idf(t) for t, w in reading.context if t not in idf})
+        idf = {t: self.backend.idf(t) for t in reading.terms}
+        idf.update({t: w * self.backend.idf(t) for t, w in reading.context if t not in idf})
         total = sum(idf.values()) or 1.0
         return {t: w / total for t, w in idf.items()}
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from qa_api.corpus import display_text
-from qa_api.retrieval.index import Index
+from qa_api.corpus import Passage, display_text
+from qa_api.retrieval.backend import DocumentEntry
+from qa_api.service import QAService
 from qa_api.settings import Settings
 
 MAX_EXAMPLES = 3
@@ -31,31 +33,46 @@ class About:
     examples: tuple[str, ...]
 
 
-def describe(index: Index, settings: Settings) -> About:
-    """The corpus's title, description and example questions: from settings, else derived from ``index``."""
-    count = len(index.documents)
+def describe(service: QAService, settings: Settings) -> About:
+    """The corpus's title, description and example questions: from settings, else derived from the corpus."""
+    entries = service.documents()
+    count = len(entries)
     documents = f"{count} document{'' if count == 1 else 's'}"
-    titles = [d.title for d in index.documents if d.title]
+    titles = [d.title for d in entries if d.title]
     title = settings.title or (f"Ask {titles[0]}" if count == 1 and titles else "Ask the documents")
     description = settings.description or (
         f"Every answer comes from the {documents} in the corpus, with the passages it rests on.")
-    examples = tuple(q.strip() for q in settings.examples.split("|") if q.strip()) or example_questions(index)
+    examples = tuple(q.strip() for q in settings.examples.split("|") if q.strip()) or example_questions(service)
     return About(title, description, examples)
 
 
-def example_questions(index: Index) -> tuple[str, ...]:
+def example_questions(service: QAService) -> tuple[str, ...]:
     """Up to ``MAX_EXAMPLES`` questions about the corpus's short headings, else about names in its first
     sentences; none for an empty corpus."""
-    sample = [index.passage(i).text for i in range(min(index.n_passages, SAMPLE_PASSAGES))]
-    forms = Counter(w for text in sample for w in _WORD.findall(text))
-    headings = [h for h in _unique([d.title or "" for d in index.documents] + index.sections)
+    entries = service.documents()
+    passages = [p for p in _sample(service, entries)]
+    forms = Counter(w for p in passages for w in _WORD.findall(p.text))
+    sections = [p.section or "" for p in passages]
+    headings = [h for h in _unique([d.title or "" for d in entries] + sections)
                 if 1 < len(h.split()) <= (MAX_QUESTION_WORDS if h.endswith("?") else MAX_HEADING_WORDS)]
     questions = [h if h.endswith("?") else _QUESTION.format(_in_running_text(h, forms)) for h in headings]
     if not questions:
-        firsts = [index.passage(d.first_passage).text for d in index.documents if d.passage_count]
+        first_of = {p.source: p.text for p in reversed(passages) if p.paragraph == 1}
+        firsts = [first_of[d.source] for d in entries if d.source in first_of]
         names = [m.group() for text in firsts if (m := _NAME.search(display_text(text)[:300]))]
         questions = [_QUESTION.format(name) for name in _unique(names)]
     return tuple(questions[:MAX_EXAMPLES])
+
+
+def _sample(service: QAService, entries: Sequence[DocumentEntry]) -> Iterator[Passage]:
+    """The passages of the first documents, up to ``SAMPLE_PASSAGES`` of them."""
+    taken = 0
+    for entry in entries:
+        if taken >= SAMPLE_PASSAGES:
+            return
+        for passage in service.document(entry.source)[2][:SAMPLE_PASSAGES - taken]:
+            taken += 1
+            yield passage
 
 
 def _in_running_text(heading: str, forms: Counter[str]) -> str:

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from qa_api import __version__
 from qa_api.errors import UnknownSourceError
-from qa_api.retrieval.index import Index
 from qa_api.service import QAService
 
 from .about import About
@@ -78,9 +77,9 @@ def build_server(service: QAService, about: About) -> MCPServer:
         return SearchResponse(query=q.q, total=result.total, took_ms=round(result.took_ms, 3),
                               passages=[HitOut.of_hit(h) for h in result.hits])
 
-    for doc, info in enumerate(service.index.documents):
+    for info in service.documents():
         server.add_resource(FunctionResource.from_function(
-            _reader(service.index, doc), uri=DOCUMENT_URI.format(source=quote(info.source, safe="")),
+            _reader(service, info.source), uri=DOCUMENT_URI.format(source=quote(info.source, safe="")),
             name=info.source, title=info.title, mime_type="text/plain",
             description=f"The full text of {info.source} ({info.passage_count} passages).",
         ))
@@ -101,8 +100,8 @@ def _call(fn: Callable[[], T]) -> T:
         raise ToolError(f"sources: {exc}") from None
 
 
-def _reader(index: Index, doc: int) -> Callable[[], str]:
+def _reader(service: QAService, source: str) -> Callable[[], str]:
     def read_document() -> str:
-        return index.document_text(doc)
+        return service.document(source)[1]
 
     return read_document

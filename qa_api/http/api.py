@@ -11,7 +11,6 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from qa_api.errors import UnknownSourceError
 from qa_api.frontends.schemas import (
     DEFAULT_TOP_K,
     AskRequest,
@@ -64,28 +63,24 @@ def ask() -> Response:
 
 @bp.get("/documents")
 def documents() -> Response:
-    docs = service().index.documents
     return json_response(DocumentList(documents=[
         DocumentSummary(source=d.source, title=d.title, passage_count=d.passage_count, characters=d.characters)
-        for d in docs
+        for d in service().documents()
     ]))
 
 
 @bp.get("/documents/<path:source>")
 def document(source: str) -> Response:
-    index = service().index
-    doc = index.document_index(source)
-    info = index.documents[doc]
+    info, text, passages = service().document(source)
     return json_response(DocumentOut(
         source=info.source, title=info.title, passage_count=info.passage_count, characters=info.characters,
-        text=index.document_text(doc), passages=[PassageOut.of(p) for p in index.document_passages(doc)],
+        text=text, passages=[PassageOut.of(p) for p in passages],
     ))
 
 
 @bp.get("/passages/<passage_id>")
 def passage(passage_id: str) -> Response:
-    index = service().index
-    return json_response(PassageOut.of(index.passage(index.passage_number(passage_id))))
+    return json_response(PassageOut.of(service().passage(passage_id)))
 
 
 def parse_json(model: type[M]) -> M:
@@ -119,14 +114,7 @@ def _refuse_constant(name: str) -> None:
 
 def unknown_sources(sources: Sequence[str]) -> list[str]:
     """Why each named source is not a corpus file (empty when all are)."""
-    index = service().index
-    unknown = []
-    for source in sources:
-        try:
-            index.document_index(source)
-        except UnknownSourceError as exc:
-            unknown.append(str(exc))
-    return unknown
+    return service().unknown_sources(sources)
 
 
 def _check_sources(sources: Sequence[str], field: str) -> None:

@@ -144,7 +144,7 @@ def _require_sources(sources: list[str]) -> None:
 
 
 def _model() -> dict[str, Any]:
-    built_at = service().index.manifest["built_at"]
+    built_at = service().stats().built_at
     return {"id": MODEL_ID, "object": "model", "created": int(datetime.fromisoformat(built_at).timestamp()),
             "owned_by": OWNER}
 

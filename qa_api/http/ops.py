@@ -22,16 +22,16 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     svc: QAService = current_app.extensions["qa_api"]
-    manifest = svc.index.manifest
+    stats = svc.stats()
     return jsonify(
         status="ready",
-        documents=len(svc.index.documents),
-        passages=svc.index.n_passages,
-        terms=len(svc.index.vocab_list),
-        index_built_at=manifest["built_at"],
-        index_build_seconds=manifest["build_seconds"],
-        index_format=manifest["format_version"],
-        skipped_files=manifest["corpus"].get("skipped", []),
+        documents=stats.documents,
+        passages=stats.passages,
+        terms=stats.terms,
+        index_built_at=stats.built_at,
+        index_build_seconds=stats.build_seconds,
+        index_format=stats.index_format,
+        skipped_files=stats.skipped_files,
     )
 
 

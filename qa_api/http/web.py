@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from qa_api.errors import UnknownSourceError
 from qa_api.frontends.about import About, describe
 from qa_api.frontends.schemas import MAX_QUESTION_CHARS
 from qa_api.service import QAService
@@ -26,7 +25,7 @@ def about() -> About:
     """The corpus's title, description and examples, worked out once per app, on the first page served."""
     found: About | None = current_app.extensions.get("qa_api.about")
     if found is None:
-        found = current_app.extensions["qa_api.about"] = describe(_service().index,
+        found = current_app.extensions["qa_api.about"] = describe(_service(),
                                                                   current_app.config["QA_API_SETTINGS"])
     return found
 
@@ -49,9 +48,7 @@ def documents_page() -> str:
 @bp.get("/documents/<path:source>")
 def document_page(source: str) -> tuple[str, int]:
     # Checked here, not only by the script, so an unknown file is an honest 404 for people and crawlers alike.
-    index = _service().index
-    try:
-        info = index.documents[index.document_index(source)]
-    except UnknownSourceError:
+    info = next((d for d in _service().documents() if d.source == source), None)
+    if info is None:
         return render_template("document.html", source=source, title=None, missing=True), 404
     return render_template("document.html", source=source, title=info.title, missing=False), 200
