@@ -54,7 +54,7 @@ def bees_app(bees: QAService, tmp_path_factory: pytest.TempPathFactory) -> Flask
 
 
 def test_the_defaults_come_from_the_corpus(bees: QAService) -> None:
-    about = describe(bees.index, Settings())
+    about = describe(bees, Settings())
     assert about.title == "Ask the documents"
     assert "2 documents" in about.description
     # Headings in the words the text uses: "winter" and "cluster" are lower case there, "Point" is a name.
@@ -74,12 +74,12 @@ def test_the_defaults_come_from_the_corpus(bees: QAService) -> None:
 def test_examples_come_from_headings_else_first_sentences(
         articles: dict[str, str], title: str, examples: tuple[str, ...],
         tmp_path_factory: pytest.TempPathFactory) -> None:
-    about = describe(service_over(articles, tmp_path_factory).index, Settings())
+    about = describe(service_over(articles, tmp_path_factory), Settings())
     assert about.title == title and about.examples == examples
 
 
 def test_settings_override_every_default(bees: QAService) -> None:
-    about = describe(bees.index, Settings(title="Ask the apiary", description="Notes from forty hives.",
+    about = describe(bees, Settings(title="Ask the apiary", description="Notes from forty hives.",
                                           examples="Who keeps the bees? | When are hives weighed?|"))
     assert about == type(about)("Ask the apiary", "Notes from forty hives.",
                                 ("Who keeps the bees?", "When are hives weighed?"))
@@ -122,7 +122,7 @@ def test_the_command_line_prints_answers_without_line_breaks(
 def test_the_mcp_server_describes_this_corpus(bees: QAService) -> None:
     from qa_api.frontends.mcp import build_server
 
-    server = build_server(bees, describe(bees.index, Settings(title="Ask the apiary")))
+    server = build_server(bees, describe(bees, Settings(title="Ask the apiary")))
     assert server.title == "qa-api: Ask the apiary"
     assert server.instructions and "the 2 documents in the corpus" in server.instructions
     assert "news" not in server.instructions
