@@ -156,11 +156,13 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    """The one check of every error path: status, problem+json media type, and RFC 9457 members."""
+    """The one check of every error path: status, problem+json media type, RFC 9457 members, and the request id
+    as its ``instance``."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body: dict[str, Any] = response.get_json(force=True)
     assert body["status"] == status
     assert body["title"] and body["detail"] and body["type"]
+    assert body["instance"] == response.headers["X-Request-Id"]
     assert "Traceback" not in response.get_data(as_text=True)
     return body

@@ -27,6 +27,7 @@ from qa_api.frontends.schemas import (
 )
 from qa_api.service import QAService
 
+from .middleware.observe import note_query
 from .problems import InvalidFieldsError
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
@@ -50,6 +51,7 @@ def search() -> Response:
         "source": request.args.getlist("source"),
         "explain": request.args.get("explain", "false"),
     })
+    note_query(query.q)
     _check_sources(query.source, "source")
     result = service().search(query.q, query.top_k, query.source)
     return json_response(SearchResponse(query=query.q, total=result.total, took_ms=round(result.took_ms, 3),
@@ -59,6 +61,7 @@ def search() -> Response:
 @bp.post("/ask")
 def ask() -> Response:
     body = parse_json(AskRequest)
+    note_query(body.question)
     _check_sources(body.sources, "sources")
     result = service().ask(body.question, body.top_k, body.sources)
     return json_response(AskResponse(
