@@ -92,8 +92,9 @@ class ContractClient:
             data, content_type = jsonlib.dumps(json), content_type or "application/json"
         body = data.encode() if isinstance(data, str) else data
         args = MultiDict(query or {})
+        # buffered: the whole body is read and closed, as a server does, so the request is logged and counted
         response = self.client.open(path, method=method, query_string=args, data=body, content_type=content_type,
-                                    headers=headers, base_url=BASE_URL)
+                                    headers=headers, base_url=BASE_URL, buffered=True)
         request = MockRequest(BASE_URL, method.lower(), path, args=args, data=body,
                               headers=dict(headers or {}), content_type=content_type or "")
         bodies = sse_events(response.data) if response.mimetype == "text/event-stream" else [response.data]

@@ -1,7 +1,8 @@
 """The app's logs as JSON lines on stderr: one object a line, with the request id when there is a request.
 
 An access line (logger ``qa_api.access``) carries its fields in ``extra={"fields": {...}}``; any other record
-keeps its message, and an exception its traceback in ``error``.
+keeps its message, with the id of the request it was logged in (or ``extra={"request_id": ...}``), and an
+exception its traceback in ``error``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class JsonFormatter(logging.Formatter):
         fields: dict[str, Any] | None = getattr(record, "fields", None)
         if fields is None:
             line["message"] = record.getMessage()
-            if rid := request_ids.current():
+            if rid := getattr(record, "request_id", None) or request_ids.current():
                 line["request_id"] = rid
         else:
             line.update(fields)

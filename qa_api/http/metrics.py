@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from qa_api import __version__
 from qa_api.retrieval.index import Index
+
+from . import scrape
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -74,11 +76,7 @@ def record_index(index: Index) -> None:
 
 def scrape_registry() -> CollectorRegistry:
     """What a scrape reads: every worker's files in multiprocess mode, else this process's registry."""
-    if not os.environ.get(MULTIPROCESS_DIR):
-        return REGISTRY
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return registry
+    return scrape.registry() if os.environ.get(MULTIPROCESS_DIR) else REGISTRY
 
 
 def exposition() -> bytes:

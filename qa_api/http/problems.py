@@ -63,7 +63,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
+        log.exception("unhandled error", extra={"request_id": request_ids.current()})
         return problem(500, "The server failed to handle this request; it has been logged.")
 
 

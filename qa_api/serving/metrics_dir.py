@@ -49,8 +49,8 @@ def worker_exited(pid: int) -> None:
 
 def serve_scrapes(host: str, port: int) -> None:
     """Serve every worker's figures at ``http://host:port/metrics`` from a thread of this (the master) process."""
-    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+    from prometheus_client import start_http_server
 
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    start_http_server(port, host, registry=registry)
+    from qa_api.http import scrape
+
+    start_http_server(port, host, registry=scrape.registry())

@@ -46,8 +46,12 @@ class Exchange:
         return time.perf_counter() - self.started
 
     def route(self) -> str:
-        route: str = self.environ.get(ROUTE_KEY, metrics.UNMATCHED)
-        return route
+        if ROUTE_KEY in self.environ:
+            route: str = self.environ[ROUTE_KEY]
+            return route
+        # still being handled: Flask's request object is in the environ until the request ends
+        rule = getattr(self.environ.get("werkzeug.request"), "url_rule", None)
+        return rule.rule if rule is not None else metrics.UNMATCHED
 
 
 # This process's requests not yet finished, so that a worker aborted mid-request can still name them.
@@ -108,18 +112,19 @@ class Observer:
         self.record(exchange.environ.get("REQUEST_METHOD"), exchange.route(), exchange.status,
                     exchange.seconds(), exchange.sent, exchange.environ, exchange.request_id)
 
-    def record(self, method: str | None, route: str, status: int, seconds: float, sent: int, environ: Environ,
-               request_id: str) -> None:
+    def record(self, method: str | None, route: str, status: int, seconds: float | None, sent: int,
+               environ: Environ, request_id: str) -> None:
         """Count one answered request and write its access line (as each setting says)."""
         if self.with_metrics:
-            metrics.record_request(method or "", route, status, seconds)
+            metrics.record_request(method or "", route, status, seconds or 0.0)
         if self.access_log:
             fields = {"request_id": request_id, "method": method, "route": route, "status": status,
-                      "duration_ms": round(seconds * 1000, 3), "bytes": sent, "client": environ.get("REMOTE_ADDR")}
+                      "duration_ms": None if seconds is None else round(seconds * 1000, 3), "bytes": sent,
+                      "client": environ.get("REMOTE_ADDR")}
             if self.log_queries:
                 fields["path"] = environ.get("PATH_INFO")
                 fields["query"] = environ.get(QUERY_KEY) or environ.get("QUERY_STRING") or None
-            ACCESS.info("", extra={"fields": fields})
+            ACCESS.info("%s %s %s", method, route, status, extra={"fields": fields})
 
 
 class _Body:
@@ -157,7 +162,7 @@ def answered_by_server(status: int, sent: int, client: str | None, request_id: s
     """Count and log an error the server answered before the app saw the request (a request line too long ...)."""
     if _observer is not None:
         environ = {"REMOTE_ADDR": client}
-        _observer.record(None, metrics.UNMATCHED, status, 0.0, sent, environ, request_id)
+        _observer.record(None, metrics.UNMATCHED, status, None, sent, environ, request_id)
 
 
 def log_unfinished(reason: str) -> None:
