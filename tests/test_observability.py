@@ -7,7 +7,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,16 @@ AccessLines = Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture()
-def access_lines(caplog: pytest.LogCaptureFixture) -> Iterator[AccessLines]:
-    """The access log's lines written so far in the test, each formatted and parsed as the server writes it."""
-    formatter = JsonFormatter()
-    with caplog.at_level(logging.INFO, logger="qa_api.access"):
-        yield lambda: [json.loads(formatter.format(r)) for r in caplog.records if r.name == "qa_api.access"]
+def access_lines(capfd: pytest.CaptureFixture[str]) -> AccessLines:
+    """The access log's lines written to stderr so far in the test, parsed."""
+    lines: list[dict[str, Any]] = []
+
+    def read() -> list[dict[str, Any]]:
+        written = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+        lines.extend(line for line in written if line["logger"] == "qa_api.access")
+        return lines
+
+    return read
 
 
 @pytest.mark.parametrize(("sent", "kept"), [
@@ -131,21 +136,20 @@ def test_the_access_log_can_be_turned_off(settings: Settings, service: QAService
 
 
 def test_an_unhandled_error_is_logged_with_the_request_id(settings: Settings, service: QAService,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+                                                         caplog: pytest.LogCaptureFixture,
+                                                         access_lines: AccessLines) -> None:
     app: Flask = create_app(settings, service)
 
     @app.get("/fails")
     def fails() -> str:
         raise RuntimeError("a bug")
 
-    with caplog.at_level(logging.INFO):
-        response = app.test_client().get("/fails", headers={"X-Request-Id": "bug-1"}, buffered=True)
+    response = app.test_client().get("/fails", headers={"X-Request-Id": "bug-1"}, buffered=True)
     assert response.status_code == 500 and response.get_json()["instance"] == "bug-1"
-    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
-    error = next(line for line in lines if line["level"] == "error")
-    assert error["request_id"] == "bug-1" and "RuntimeError: a bug" in error["error"]
-    access = next(line for line in lines if line["logger"] == "qa_api.access")
-    assert (access["request_id"], access["status"]) == ("bug-1", 500)
+    errors = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.levelno == logging.ERROR]
+    assert [(e["request_id"], e["message"]) for e in errors] == [("bug-1", "unhandled error")]
+    assert "RuntimeError: a bug" in errors[0]["error"]
+    assert [(line["request_id"], line["status"]) for line in access_lines()] == [("bug-1", 500)]
 
 
 def test_requests_are_counted_by_route_template_and_status(client: ContractClient) -> None:

@@ -19,7 +19,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from qa_api.http import metrics, request_ids
-from qa_api.http.logs import ACCESS
+from qa_api.http.logs import write_access_line
 from qa_api.settings import Settings
 
 Environ = dict[str, Any]
@@ -80,8 +80,6 @@ class Observer:
     def __init__(self, app: WSGIApp, *, with_metrics: bool, access_log: bool, log_queries: bool) -> None:
         global _observer
         self.app, self.with_metrics, self.access_log, self.log_queries = app, with_metrics, access_log, log_queries
-        if access_log:
-            ACCESS.setLevel(logging.INFO)
         _observer = self
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -124,7 +122,7 @@ class Observer:
             if self.log_queries:
                 fields["path"] = environ.get("PATH_INFO")
                 fields["query"] = environ.get(QUERY_KEY) or environ.get("QUERY_STRING") or None
-            ACCESS.info("%s %s %s", method, route, status, extra={"fields": fields})
+            write_access_line(fields)
 
 
 class _Body:
@@ -140,8 +138,7 @@ class _Body:
                 yield chunk
         except Exception:
             log.exception("the response failed after it had started",
-                          extra={"fields": {"message": "the response failed after it had started",
-                                            "request_id": self._exchange.request_id}})
+                          extra={"request_id": self._exchange.request_id})
             raise
 
     def close(self) -> None:
@@ -169,7 +166,6 @@ def log_unfinished(reason: str) -> None:
     """An error line for each request this process has not finished, with its id (a worker being aborted)."""
     for exchange in list(_unfinished.values()):
         environ = exchange.environ
-        log.error(reason, extra={"fields": {
-            "message": reason, "request_id": exchange.request_id, "method": environ.get("REQUEST_METHOD"),
-            "route": exchange.route(), "duration_ms": round(exchange.seconds() * 1000, 3),
-            "client": environ.get("REMOTE_ADDR")}})
+        log.error(reason, extra={"request_id": exchange.request_id, "fields": {
+            "method": environ.get("REQUEST_METHOD"), "route": exchange.route(),
+            "duration_ms": round(exchange.seconds() * 1000, 3), "client": environ.get("REMOTE_ADDR")}})
