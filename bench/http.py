@@ -3,9 +3,12 @@
 Default: the seed corpus, the README's worker count, 30 s; prints requests/s, latency percentiles and
 errors; then the cost of metrics and the access log: two servers side by side, one with both on (its log
 written to a file, as a container's goes to a pipe) and one with both off (``QA_API_METRICS=false
-QA_API_ACCESS_LOG=false``), driven in turns (ABBA...) for ``--compare-rounds`` rounds of
-``--compare-seconds`` each, so both see the same machine; the figure is the median requests/s of each and
-``cost_pct``, how much slower the observed server is.
+QA_API_ACCESS_LOG=false``), and a second one without (``same_server_difference_pct`` shows how far two
+identical servers differ in the same run), driven by wrk in turns for ``--compare-rounds`` rounds of
+``--compare-seconds`` each; ``cost_pct`` is how much fewer requests/s (median of rounds) the observed server
+answered. On a machine that other work keeps busy those rates swing widely, so ``in_process`` adds a figure
+such load cannot inflate (``bench/observe.py``): the fastest CPU time per request of a search with and of
+the observation alone.
 
 ``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the proportional
 set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after load has touched
@@ -52,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=4,
                         help="open connections (default 4: a sync worker serves one at a time, more only queue)")
     parser.add_argument("--index", type=Path, help="a bench.search qa-api index: measure PSS for 1 and 2 workers")
-    parser.add_argument("--compare-rounds", type=int, default=4,
+    parser.add_argument("--compare-rounds", type=int, default=9,
                         help="rounds of the with/without metrics and logging comparison (0: skip it)")
-    parser.add_argument("--compare-seconds", type=int, default=8, help="wrk time of each server in each round")
+    parser.add_argument("--compare-seconds", type=int, default=4, help="wrk time of each server in each round")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.index:
@@ -86,21 +89,25 @@ OBSERVABILITY_OFF = {"QA_API_METRICS": "false", "QA_API_ACCESS_LOG": "false"}
 
 
 def observability_run(workers: int, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
-    """Requests/s with metrics and the access log on and off, measured in turns on two live servers."""
+    """Requests/s with metrics and the access log on and off, on two live servers driven in turns."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, QA_API_CORPUS_DIR=str(ROOT / "seeds"), QA_API_INDEX_DIR=str(Path(tmp) / "index"),
                    QA_API_WORKERS=str(workers))
         subprocess.run([sys.executable, "-m", "qa_api", "index"], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, timeout=600)
         log = Path(tmp) / "access.log"
+        off = dict(env, **OBSERVABILITY_OFF)
+        # A second server without, to show in the same run how far two identical servers' figures differ.
         servers = {"with": start(env, [sys.executable, "-m", "qa_api", "serve"], log=log),
-                   "without": start(dict(env, **OBSERVABILITY_OFF), [sys.executable, "-m", "qa_api", "serve"])}
+                   "without": start(off, [sys.executable, "-m", "qa_api", "serve"]),
+                   "without_again": start(off, [sys.executable, "-m", "qa_api", "serve"])}
+        rps: dict[str, list[float]] = {name: [] for name in servers}
+        cpu_us: dict[str, list[float]] = {name: [] for name in servers}
+        requests_sent, errors = 0, 0
         try:
-            rps: dict[str, list[float]] = {"with": [], "without": []}
-            cpu_us: dict[str, list[float]] = {"with": [], "without": []}
-            requests_sent, errors = 0, 0
             for r in range(rounds):
-                for name in ("with", "without") if r % 2 == 0 else ("without", "with"):
+                names = list(servers)
+                for name in names[r % 3:] + names[: r % 3]:  # each first, second and third in turn
                     port, server = servers[name]
                     cpu_before = server_cpu_s(server.pid)
                     run = wrk(port, seconds, connections)
@@ -112,15 +119,27 @@ def observability_run(workers: int, seconds: int, connections: int, rounds: int)
             for _, server in servers.values():
                 stop(server)
         logged = sum(1 for line in log.read_text().splitlines() if '"logger": "qa_api.access"' in line)
-    with_rps, without_rps = statistics.median(rps["with"]), statistics.median(rps["without"])
-    with_cpu, without_cpu = statistics.median(cpu_us["with"]), statistics.median(cpu_us["without"])
+    median = {name: statistics.median(values) for name, values in rps.items()}
+    cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
     return {"rounds": rounds, "seconds_each": seconds, "requests_per_s": rps,
-            "median_with": with_rps, "median_without": without_rps,
-            "cost_pct": round((1 - with_rps / without_rps) * 100, 2),
-            # The server's own CPU time per request (master and workers): what other load on the machine
-            # sways least.
-            "server_cpu_us_per_request": cpu_us, "cpu_cost_pct": round((with_cpu / without_cpu - 1) * 100, 2),
-            "errors": errors, "access_lines_written": logged, "requests_to_observed_server": requests_sent}
+            "median_with": median["with"], "median_without": median["without"],
+            "cost_pct": round((1 - median["with"] / median["without"]) * 100, 2),
+            "same_server_difference_pct": round((1 - median["without_again"] / median["without"]) * 100, 2),
+            # The servers' own CPU time per request (master and workers, in 10 ms ticks): a cross-check.
+            "server_cpu_us_per_request": cpu_us, "cpu_cost_pct": round((cpu["with"] / cpu["without"] - 1) * 100, 2),
+            "same_server_cpu_difference_pct": round((cpu["without_again"] / cpu["without"] - 1) * 100, 2),
+            "errors": errors, "access_lines_written": logged, "requests_to_observed_server": requests_sent,
+            "in_process": observation_cost()}
+
+
+def observation_cost(rounds: int = 15, requests: int = 300) -> dict[str, float]:
+    """CPU time per request, in this process: a search through the app with metrics and the access log off,
+    and the observation of a request (metrics, access line, id) by itself; the fastest of ``rounds`` rounds
+    of each, which other load on the machine can only slow."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return json.loads(subprocess.run(
+            [sys.executable, "-m", "bench.observe", str(rounds), str(requests)], cwd=ROOT, check=True, timeout=600,
+            capture_output=True, text=True, env=dict(os.environ, PROMETHEUS_MULTIPROC_DIR=tmp)).stdout)
 
 
 def server_cpu_s(master: int) -> float:
