@@ -1,10 +1,14 @@
-"""The Grafana dashboard and the example alerts in docs/: importable, and every query names series and labels
-that ``/metrics`` really has."""
+"""The Grafana dashboard and the example alerts in docs/: importable, every query names series and labels that
+``/metrics`` really has, Prometheus's promtool accepts them, and each alert fires on its symptom."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +83,40 @@ def test_the_three_example_alerts_are_rules_and_in_the_operations_doc() -> None:
         assert f"`{rule['expr']}`" in operations, rule["alert"]  # the doc shows exactly what the file holds
     exprs = " ".join(r["expr"] for r in RULES)
     assert 'status=~"5.."' in exprs and 'route="/v1/ask"' in exprs and "qa_api_index_built_timestamp_seconds" in exprs
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    """Prometheus's own checker (Debian's `prometheus` package), installed here when running as root."""
+    found = shutil.which("promtool")
+    if found is None and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, timeout=300, check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"], env=env,
+                       timeout=600, check=True, capture_output=True)
+        found = shutil.which("promtool")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is missing: apt-get install prometheus")
+        pytest.skip("needs promtool: apt-get install prometheus")
+    return found
+
+
+def test_prometheus_accepts_the_alerts_and_every_dashboard_query(promtool: str, tmp_path: Path) -> None:
+    checked = subprocess.run([promtool, "check", "rules", str(DOCS / "prometheus-alerts.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and "SUCCESS: 3 rules found" in checked.stdout, checked.stdout + checked.stderr
+    # The dashboard's queries as recording rules, so that promtool parses each one.
+    queries = [t["expr"] for p in DASHBOARD["panels"] for t in p["targets"]]
+    rules = {"groups": [{"name": "dashboard", "rules": [{"record": f"dashboard:query_{i}", "expr": q}
+                                                         for i, q in enumerate(queries)]}]}
+    (tmp_path / "dashboard.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    checked = subprocess.run([promtool, "check", "rules", str(tmp_path / "dashboard.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_each_example_alert_fires_on_its_symptom_and_not_on_a_healthy_server(promtool: str) -> None:
+    tested = subprocess.run([promtool, "test", "rules", str(ROOT / "tests" / "prometheus" / "alerts_test.yml")],
+                            capture_output=True, text=True, timeout=120)
+    assert tested.returncode == 0 and "SUCCESS" in tested.stdout, tested.stdout + tested.stderr
