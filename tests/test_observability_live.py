@@ -108,8 +108,14 @@ def test_metrics_add_up_across_workers(observed: Observed) -> None:
     def sent(samples: Samples, name: str, **labels: str) -> float:
         return total(samples, name, **labels) - total(before, name, **labels)
 
+    def all_counted() -> bool:
+        samples = observed.scrape()
+        return (sent(samples, "qa_api_http_requests_total", route="/v1/search") >= 50
+                and sent(samples, "qa_api_http_requests_total", route="/v1/ask") >= 20
+                and sent(samples, "qa_api_http_requests_total", status="404") >= 5)
+
     # A request is counted once its response has gone out, a moment after the client has read it.
-    assert wait_for(lambda: sent(observed.scrape(), "qa_api_http_requests_total", status="404") >= 5, 10)
+    assert wait_for(all_counted, 10)
     after = observed.scrape()
     assert sent(after, "qa_api_http_requests_total", route="/v1/search", status="200") == 50
     assert sent(after, "qa_api_http_requests_total", route="/v1/ask", status="200") == 20
