@@ -1,9 +1,18 @@
 """``bench/http``: /v1/search under gunicorn on loopback, driven by wrk for a bounded time.
 
 Default: the seed corpus, the README's worker count, 30 s; prints requests/s, latency percentiles and
-errors. ``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the
-proportional set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after
-load has touched the index in every worker.
+errors; then the cost of metrics and the access log: two servers side by side, one with both on (its log
+written to a file, as a container's goes to a pipe) and one with both off (``QA_API_METRICS=false
+QA_API_ACCESS_LOG=false``), and a second one without (``same_server_difference_pct`` shows how far two
+identical servers differ in the same run), driven by wrk in turns for ``--compare-rounds`` rounds of
+``--compare-seconds`` each; ``cost_pct`` is how much fewer requests/s (median of rounds) the observed server
+answered. On a machine that other work keeps busy those rates swing widely, so ``in_process`` adds a figure
+such load cannot inflate (``bench/observe.py``): the fastest CPU time per request of a search with and of
+the observation alone.
+
+``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the proportional
+set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after load has touched
+the index in every worker.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=4,
                         help="open connections (default 4: a sync worker serves one at a time, more only queue)")
     parser.add_argument("--index", type=Path, help="a bench.search qa-api index: measure PSS for 1 and 2 workers")
+    parser.add_argument("--compare-rounds", type=int, default=9,
+                        help="rounds of the with/without metrics and logging comparison (0: skip it)")
+    parser.add_argument("--compare-seconds", type=int, default=4, help="wrk time of each server in each round")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.index:
@@ -52,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         report["two_over_one"] = round(report["pss_mb"][2] / report["pss_mb"][1], 3)
     else:
         report = throughput_run(args.workers, args.seconds, args.connections)
+        if args.compare_rounds:
+            report["observability"] = observability_run(args.workers, args.compare_seconds, args.connections,
+                                                        args.compare_rounds)
     report["load_average"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
     return 0
@@ -67,6 +83,72 @@ def throughput_run(workers: int, seconds: int, connections: int) -> dict[str, An
                     **wrk(port, seconds, connections)}
         finally:
             stop(server)
+
+
+OBSERVABILITY_OFF = {"QA_API_METRICS": "false", "QA_API_ACCESS_LOG": "false"}
+
+
+def observability_run(workers: int, seconds: int, connections: int, rounds: int) -> dict[str, Any]:
+    """Requests/s with metrics and the access log on and off, on two live servers driven in turns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QA_API_CORPUS_DIR=str(ROOT / "seeds"), QA_API_INDEX_DIR=str(Path(tmp) / "index"),
+                   QA_API_WORKERS=str(workers))
+        subprocess.run([sys.executable, "-m", "qa_api", "index"], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, timeout=600)
+        log = Path(tmp) / "access.log"
+        off = dict(env, **OBSERVABILITY_OFF)
+        # A second server without, to show in the same run how far two identical servers' figures differ.
+        servers = {"with": start(env, [sys.executable, "-m", "qa_api", "serve"], log=log),
+                   "without": start(off, [sys.executable, "-m", "qa_api", "serve"]),
+                   "without_again": start(off, [sys.executable, "-m", "qa_api", "serve"])}
+        rps: dict[str, list[float]] = {name: [] for name in servers}
+        cpu_us: dict[str, list[float]] = {name: [] for name in servers}
+        requests_sent, errors = 0, 0
+        try:
+            for r in range(rounds):
+                names = list(servers)
+                for name in names[r % 3:] + names[: r % 3]:  # each first, second and third in turn
+                    port, server = servers[name]
+                    cpu_before = server_cpu_s(server.pid)
+                    run = wrk(port, seconds, connections)
+                    cpu_us[name].append(round((server_cpu_s(server.pid) - cpu_before) / run["requests"] * 1e6, 1))
+                    rps[name].append(run["requests_per_s"])
+                    requests_sent += run["requests"] if name == "with" else 0
+                    errors += run["errors"]
+        finally:
+            for _, server in servers.values():
+                stop(server)
+        logged = sum(1 for line in log.read_text().splitlines() if '"logger": "qa_api.access"' in line)
+    median = {name: statistics.median(values) for name, values in rps.items()}
+    cpu = {name: statistics.median(values) for name, values in cpu_us.items()}
+    return {"rounds": rounds, "seconds_each": seconds, "requests_per_s": rps,
+            "median_with": median["with"], "median_without": median["without"],
+            "cost_pct": round((1 - median["with"] / median["without"]) * 100, 2),
+            "same_server_difference_pct": round((1 - median["without_again"] / median["without"]) * 100, 2),
+            # The servers' own CPU time per request (master and workers, in 10 ms ticks): a cross-check.
+            "server_cpu_us_per_request": cpu_us, "cpu_cost_pct": round((cpu["with"] / cpu["without"] - 1) * 100, 2),
+            "same_server_cpu_difference_pct": round((cpu["without_again"] / cpu["without"] - 1) * 100, 2),
+            "errors": errors, "access_lines_written": logged, "requests_to_observed_server": requests_sent,
+            "in_process": observation_cost()}
+
+
+def observation_cost(rounds: int = 15, requests: int = 300) -> dict[str, float]:
+    """CPU time per request, in this process: a search through the app with metrics and the access log off,
+    and the observation of a request (metrics, access line, id) by itself; the fastest of ``rounds`` rounds
+    of each, which other load on the machine can only slow."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return json.loads(subprocess.run(
+            [sys.executable, "-m", "bench.observe", str(rounds), str(requests)], cwd=ROOT, check=True, timeout=600,
+            capture_output=True, text=True, env=dict(os.environ, PROMETHEUS_MULTIPROC_DIR=tmp)).stdout)
+
+
+def server_cpu_s(master: int) -> float:
+    """User and system CPU seconds of a gunicorn master and its workers so far."""
+    ticks = 0
+    for pid in (master, *gunicorn_workers(master)):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(port: int, seconds: int, connections: int) -> dict[str, Any]:
@@ -111,14 +193,15 @@ def pss_kb(pid: int) -> int:
     return int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))  # type: ignore[union-attr]
 
 
-def start(env: dict[str, str], argv: list[str]) -> tuple[int, subprocess.Popen[bytes]]:
+def start(env: dict[str, str], argv: list[str], log: Path | None = None) -> tuple[int, subprocess.Popen[bytes]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(env, QA_API_HOST="127.0.0.1", QA_API_PORT=str(port))
     env.pop("PORT", None)
-    server = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    with open(log or os.devnull, "wb") as out:
+        server = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=out)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from .service import AskResult, QAService
     from .settings import Settings
 
+if TYPE_CHECKING:
+    from .http.app import create_app
+
 __version__ = "0.1.0"
 __all__ = ["AskResult", "QAService", "Settings", "__version__", "create_app"]
 _HOMES = {"create_app": ".http.app", "AskResult": ".service", "QAService": ".service", "Settings": ".settings"}

@@ -36,7 +36,8 @@ class Settings:
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
     rate_limit: str = _setting("off", "Requests allowed per client address (all workers together), e.g. "
                                       "`20/second;600/minute`, or `off`.")
-    key: str = _setting("", "API key: when set, every `/v1/*` request needs `Authorization: Bearer <key>`.",
+    key: str = _setting("", "API key: when set, every `/v1/*` request and `/metrics` need `Authorization: "
+                                 "Bearer <key>`.",
                         secret=True)
     cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
                                      "empty turns CORS off.")
@@ -46,6 +47,16 @@ class Settings:
                                     "come from.")
     examples: str = _setting("", "Example questions on the page, separated by `|`; empty: made from the corpus's "
                                  "headings or the names in its first sentences.")
+    metrics: bool = _setting(True, "Record Prometheus metrics and serve them at `/metrics` (which needs the API key "
+                                   "when one is set).")
+    metrics_address: str = _setting("", "`host:port` where the server also serves `/metrics` to scrapers without "
+                                         "the API key, e.g. `127.0.0.1:9100`; empty: only on the API's port.")
+    access_log: bool = _setting(True, "One JSON line per request on stderr (time, request id, method, route, "
+                                      "status, duration, bytes, client).")
+    log_queries: bool = _setting(False, "Also put each request's path and query text (search words, questions) in "
+                                        "the access log; they may be personal.")
+    trusted_proxies: int = _setting(0, "Reverse proxies in front whose `X-Forwarded-For` is believed: the client "
+                                       "address (logs, rate limits) is then the one they pass. 0: the peer's.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,6 +75,13 @@ class Settings:
     def allowed_origins(self) -> frozenset[str]:
         return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
+    def metrics_bind(self) -> tuple[str, int]:
+        """``metrics_address`` as (host, port)."""
+        host, _, port = self.metrics_address.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError(f"QA_API_METRICS_ADDRESS={self.metrics_address!r} is not host:port")
+        return host.strip("[]"), int(port)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
@@ -71,6 +89,10 @@ class Settings:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         if self.workers < 1 or self.threads < 1:
             raise ConfigError(f"workers and threads must be at least 1, got {self.workers} and {self.threads}")
+        if self.trusted_proxies < 0:
+            raise ConfigError(f"trusted_proxies must be 0 or more, got {self.trusted_proxies}")
+        if self.metrics_address:
+            self.metrics_bind()
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
 
@@ -80,12 +102,15 @@ def documented_settings() -> list[tuple[str, Any, str]]:
     return [(f"QA_API_{f.name.upper()}", f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 def _coerce(name: str, default: Any, raw: str) -> Any:
     try:
         if isinstance(default, bool):
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return _BOOLEANS[raw.strip().lower()]
         if isinstance(default, Path):
             return Path(raw)
         return type(default)(raw)
-    except ValueError as exc:
+    except (KeyError, ValueError) as exc:
         raise ConfigError(f"QA_API_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc

@@ -92,8 +92,9 @@ class ContractClient:
             data, content_type = jsonlib.dumps(json), content_type or "application/json"
         body = data.encode() if isinstance(data, str) else data
         args = MultiDict(query or {})
+        # buffered: the whole body is read and closed, as a server does, so the request is logged and counted
         response = self.client.open(path, method=method, query_string=args, data=body, content_type=content_type,
-                                    headers=headers, base_url=BASE_URL)
+                                    headers=headers, base_url=BASE_URL, buffered=True)
         request = MockRequest(BASE_URL, method.lower(), path, args=args, data=body,
                               headers=dict(headers or {}), content_type=content_type or "")
         bodies = sse_events(response.data) if response.mimetype == "text/event-stream" else [response.data]
@@ -156,11 +157,13 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    """The one check of every error path: status, problem+json media type, and RFC 9457 members."""
+    """The one check of every error path: status, problem+json media type, RFC 9457 members, and the request id
+    as its ``instance``."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body: dict[str, Any] = response.get_json(force=True)
     assert body["status"] == status
     assert body["title"] and body["detail"] and body["type"]
+    assert body["instance"] == response.headers["X-Request-Id"]
     assert "Traceback" not in response.get_data(as_text=True)
     return body

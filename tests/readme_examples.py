@@ -22,7 +22,7 @@ import requests
 README = Path(__file__).resolve().parent.parent / "README.md"
 SHOWN_URL = "http://127.0.0.1:8000"
 # Values that differ on every run: timings, build times, generated ids and clocks.
-VOLATILE_KEYS = {"took_ms", "index_built_at", "index_build_seconds", "created"}
+VOLATILE_KEYS = {"took_ms", "index_built_at", "index_build_seconds", "created", "instance"}
 VOLATILE_VALUES = re.compile(r"^chatcmpl-[0-9a-f]+$")
 
 

@@ -42,6 +42,7 @@ def assert_problem_bytes(status: int, headers: dict[str, str], body: bytes, expe
     assert headers["x-content-type-options"] == "nosniff"
     problem: dict[str, Any] = json.loads(body)
     assert problem["status"] == expected and problem["title"] and problem["detail"]
+    assert problem["instance"] == headers["x-request-id"]
     return problem
 
 

@@ -77,6 +77,19 @@ def test_client_errors_arrive_as_the_clients_exceptions(live_server: LiveServer)
     assert too_many.value.param == "n" and too_many.value.status_code == 400
 
 
+def test_the_client_reads_the_request_id_of_replies_and_errors(live_server: LiveServer) -> None:
+    question = [{"role": "user", "content": EXAMPLE_QUESTION}]
+    with connect(live_server) as client:
+        chosen = client.chat.completions.create(model=MODEL, messages=question,
+                                                extra_headers={"X-Request-Id": "support-ticket-81"})
+        made = client.chat.completions.create(model=MODEL, messages=question)
+        with pytest.raises(openai.NotFoundError) as caught:
+            client.chat.completions.create(model="gpt-4o", messages=question)
+    assert chosen._request_id == "support-ticket-81"
+    assert made._request_id and len(made._request_id) == 32 and made._request_id != caught.value.request_id
+    assert caught.value.request_id and len(caught.value.request_id) == 32
+
+
 @pytest.fixture(scope="module")
 def keyed_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A second server, one worker, with QA_API_KEY set."""

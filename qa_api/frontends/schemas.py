@@ -203,6 +203,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    instance: str | None = None  # the request id
     errors: list[dict[str, Any]] | None = None
 
 

@@ -25,6 +25,7 @@ from qa_api.frontends.schemas import (
 )
 from qa_api.service import QAService
 
+from .middleware.observe import note_query
 from .problems import InvalidFieldsError
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
@@ -48,6 +49,7 @@ def search() -> Response:
         "source": request.args.getlist("source"),
         "explain": request.args.get("explain", "false"),
     })
+    note_query(query.q)
     _check_sources(query.source, "source")
     result = service().search(query.q, query.top_k, query.source)
     return json_response(SearchResponse(query=query.q, total=result.total, took_ms=round(result.took_ms, 3),
@@ -57,6 +59,7 @@ def search() -> Response:
 @bp.post("/ask")
 def ask() -> Response:
     body = parse_json(AskRequest)
+    note_query(body.question)
     _check_sources(body.sources, "sources")
     return json_response(AskResponse.of(service().ask(body.question, body.top_k, body.sources), body.explain))
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, Response, request
 
-from qa_api.http.middleware import auth, cors, ratelimit
+from qa_api.http.middleware import auth, cors, observe, ratelimit
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
-from . import api, chat, ops, problems, web
+from . import api, chat, logs, metrics, ops, problems, web
 
 MAX_QUERY_STRING_BYTES = 4096
 
@@ -23,21 +22,25 @@ _PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src '
 def create_app(settings: Settings | None = None, service: QAService | None = None, **overrides: Any) -> Flask:
     """Build the app around a loaded index (built first if it is missing, stale or corrupt)."""
     settings = settings or Settings.from_env(**overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     app = _App(__name__)
     app.config.update(QA_API_SETTINGS=settings, QA_API_MAX_BODY_BYTES=settings.max_body_bytes,
                       MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
-    app.extensions["qa_api"] = service or QAService.open(settings)
+    app.extensions["qa_api"] = service = service or QAService.open(settings)
+    if settings.metrics:
+        metrics.record_index(service.stats())
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
     chat.register(app)
     problems.register(app)
-    ratelimit.install(app, settings.rate_limit)  # first: it also counts requests refused by auth or below
+    # first: it also counts requests refused by auth or below
+    ratelimit.install(app, settings.rate_limit, on_refusal=metrics.RATE_LIMITED.inc if settings.metrics else None)
     auth.register(app, settings)
     cors.register(app, settings)
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
+    observe.install(app, settings)
     return app
 
 

@@ -22,6 +22,7 @@ from qa_api.frontends.conversation import Reply, compose_reply, count_tokens, no
 
 from .api import parse_json, service, unknown_sources
 from .chat_models import ChatRequest, OpenAIError
+from .middleware.observe import note_query
 from .problems import PROBLEM_JSON
 
 MODEL_ID = "qa-api"
@@ -84,6 +85,7 @@ def chat_completions() -> Response:
 
 def _answer(body: ChatRequest) -> Reply:
     question = read_conversation(body.turns(), service().analyzer)
+    note_query(question.text)
     return compose_reply(service().ask(question.text, body.top_k, body.sources, question.context))
 
 

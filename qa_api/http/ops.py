@@ -1,4 +1,5 @@
-"""Operational routes: liveness, readiness, the OpenAPI contract and its Swagger UI (served locally, no CDN)."""
+"""Operational routes: liveness, readiness, Prometheus metrics, the OpenAPI contract and its Swagger UI (served
+locally, no CDN)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
+from werkzeug.exceptions import NotFound
 
 from qa_api.service import QAService
+from qa_api.settings import Settings
+
+from . import metrics
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -33,6 +38,14 @@ def readyz() -> Response:
         index_format=stats.index_format,
         skipped_files=stats.skipped_files,
     )
+
+
+@bp.get("/metrics")
+def metrics_text() -> Response:
+    settings: Settings = current_app.config["QA_API_SETTINGS"]
+    if not settings.metrics:
+        raise NotFound("Metrics are off (QA_API_METRICS).")
+    return Response(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 
 
 @bp.get("/openapi.yaml")

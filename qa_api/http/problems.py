@@ -1,4 +1,6 @@
-"""Every error a client can cause becomes one ``application/problem+json`` body (RFC 9457), here and only here."""
+"""Every error a client can cause becomes one ``application/problem+json`` body (RFC 9457), here and only here.
+
+Its ``instance`` is the request id (``X-Request-Id``), which the access log and any error logged carry too."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from qa_api.errors import NotFoundError
 from qa_api.frontends.schemas import Problem, field_errors
+
+from . import request_ids
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,8 @@ class InvalidFieldsError(Exception):
 
 def problem(status: int, detail: str, *, type: str = "about:blank", title: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body = Problem(type=type, title=title or HTTPStatus(status).phrase, status=status, detail=detail, **extra)
+    body = Problem(type=type, title=title or HTTPStatus(status).phrase, status=status, detail=detail,
+                   instance=request_ids.current(), **extra)
     response = Response(body.model_dump_json(exclude_none=True), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -58,7 +63,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
+        log.exception("unhandled error", extra={"request_id": request_ids.current()})
         return problem(500, "The server failed to handle this request; it has been logged.")
 
 

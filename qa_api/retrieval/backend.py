@@ -39,6 +39,7 @@ class CorpusStats:
     built_at: str
     build_seconds: float
     index_format: int
+    corpus_checksum: str = ""
     skipped_files: list[str] = field(default_factory=list)
     health: str = "green"  # green: all serving; yellow: serving with reduced redundancy; red: not serving
 

@@ -72,7 +72,7 @@ class LocalBackend:
     def stats(self) -> CorpusStats:
         m: dict[str, Any] = self.index.manifest
         return CorpusStats("local", len(self.index.documents), self.index.n_passages, len(self.index.vocab_list),
-                           m["built_at"], m["build_seconds"], m["format_version"],
+                           m["built_at"], m["build_seconds"], m["format_version"], m["corpus"]["checksum"],
                            list(m["corpus"].get("skipped", [])))
 
     def _read(self, key: Hashable) -> ReadPassage:

@@ -6,11 +6,20 @@ The app is *not* preloaded: each worker loads the index itself, memory-mapped, s
 holds one copy for all of them, and ``kill -HUP <master pid>`` starts new workers that load
 whatever ``index/CURRENT`` names now, then retires the old ones gracefully. ``qa-api serve`` builds the
 index before gunicorn starts, so workers only ever load it.
+
+Workers write their metrics to files in one directory (prometheus-client's multiprocess mode), made here
+before any worker starts and removed when the server stops; a dead worker's live gauges are dropped.
 """
 
-from qa_api.http.middleware import ratelimit
-from qa_api.service import QAService
-from qa_api.settings import Settings
+from typing import Any
+
+from qa_api.serving import metrics_dir
+
+_metrics_dir, _made_metrics_dir = metrics_dir.prepare()  # first: before anything imports prometheus_client
+
+from qa_api.http.middleware import ratelimit  # noqa: E402
+from qa_api.service import QAService  # noqa: E402
+from qa_api.settings import Settings  # noqa: E402
 
 _settings = Settings.from_env()
 # The encoder (its files checked against the published hashes) and the word tables, loaded once here in the
@@ -37,6 +46,37 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 # No runtime control socket: it would be written under the user's home, which a container user may not have.
 control_socket_disable = True
-accesslog = None
+accesslog = None  # the app writes its own access log, as JSON (QA_API_ACCESS_LOG)
 errorlog = "-"
 loglevel = "info"
+
+
+def when_ready(server: Any) -> None:
+    if _settings.metrics and _settings.metrics_address:
+        host, port = _settings.metrics_bind()
+        metrics_dir.serve_scrapes(host, port)
+        server.log.info("Serving metrics to scrapers at http://%s/metrics", _settings.metrics_address)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    metrics_dir.worker_exited(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if _made_metrics_dir:
+        metrics_dir.remove(_metrics_dir)
+
+
+def worker_abort(worker: Any) -> None:
+    """SIGABRT, which the master sends a worker past its timeout: log the id of every request it drops."""
+    _log_unfinished("worker aborted before the response was complete")
+
+
+def worker_int(worker: Any) -> None:
+    _log_unfinished("worker interrupted before the response was complete")
+
+
+def _log_unfinished(reason: str) -> None:
+    from qa_api.http.middleware import observe  # loaded in the worker with the app by now
+
+    observe.log_unfinished(reason)

@@ -9,7 +9,8 @@ buffer, so the request is parsed exactly as gthread would. A thread that still b
 slowly) is cut off after ``THREAD_DEADLINE_S``.
 
 Errors gunicorn answers itself, before the app runs (request line or headers too long, malformed HTTP),
-are problem+json like every other error, without echoing the request back.
+are problem+json like every other error, without echoing the request back, with a new request id, and are
+counted and logged as the app counts and logs its own answers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gunicorn.util
 from gunicorn.workers import gthread
 
 from qa_api.frontends.schemas import Problem
+from qa_api.http import request_ids
 
 GATE_BYTES = 32 * 1024
 ARRIVAL_DEADLINE_S = 10.0
@@ -46,14 +48,17 @@ _DETAILS = {
 }
 
 
-def problem_bytes(status: int, reason: str) -> bytes:
-    """A complete HTTP/1.1 problem+json response, for the few errors gunicorn answers before the app."""
+def problem_bytes(status: int, reason: str, request_id: str) -> tuple[bytes, bytes]:
+    """A complete HTTP/1.1 problem+json response, for the few errors gunicorn answers before the app: its head
+    and its body."""
     phrase = _phrase(status, reason)
     detail = _DETAILS.get(status, phrase + ".")
-    body = Problem(title=phrase, status=status, detail=detail).model_dump_json(exclude_none=True).encode()
+    body = Problem(title=phrase, status=status, detail=detail,
+                   instance=request_id).model_dump_json(exclude_none=True).encode()
     head = [f"HTTP/1.1 {status} {phrase}", "Connection: close", "Content-Type: application/problem+json",
-            f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in SECURITY_HEADERS.items())]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+            f"Content-Length: {len(body)}", f"{request_ids.HEADER}: {request_id}",
+            *(f"{k}: {v}" for k, v in SECURITY_HEADERS.items())]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1"), body
 
 
 def _phrase(status: int, reason: str) -> str:
@@ -64,7 +69,19 @@ def _phrase(status: int, reason: str) -> str:
 
 
 def _write_problem(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
-    gunicorn.util.write_nonblock(sock, problem_bytes(status_int, reason))
+    request_id = request_ids.make()
+    head, body = problem_bytes(status_int, reason, request_id)
+    gunicorn.util.write_nonblock(sock, head + body)
+    from qa_api.http.middleware import observe  # loaded with the app in the worker; never in the master
+
+    observe.answered_by_server(status_int, len(body), _address(sock), request_id)
+
+
+def _address(sock: socket.socket) -> str | None:
+    try:
+        return str(sock.getpeername()[0])
+    except (OSError, IndexError):
+        return None
 
 
 # gunicorn writes its own errors through this one function (an HTML page by default).

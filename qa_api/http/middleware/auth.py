@@ -1,4 +1,5 @@
-"""Optional bearer-token auth for ``/v1/*``: off unless ``QA_API_KEY`` is set; health, readiness and docs stay open."""
+"""Optional bearer-token auth for ``/v1/*`` and ``/metrics``: off unless ``QA_API_KEY`` is set; health, readiness
+and docs stay open."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from qa_api.http import problems
 from qa_api.settings import Settings
 
 PROTECTED_PREFIX = "/v1/"
+PROTECTED_PATHS = frozenset({"/metrics"})
 
 
 def register(app: Flask, settings: Settings) -> None:
@@ -22,7 +24,7 @@ def register(app: Flask, settings: Settings) -> None:
         # Browsers send CORS preflights without credentials, so they must pass to get their answer; unknown
         # paths and methods keep their 404/405, as the contract already tells which routes exist.
         if (request.method == "OPTIONS" or request.url_rule is None
-                or not request.path.startswith(PROTECTED_PREFIX)):
+                or not (request.path.startswith(PROTECTED_PREFIX) or request.path in PROTECTED_PATHS)):
             return None
         token = bearer_token(request.headers.get("Authorization", ""))
         if token is None:

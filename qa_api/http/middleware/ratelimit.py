@@ -8,7 +8,8 @@ limit holds for the server as a whole, however many workers there are (elsewhere
 shared by any process forked after it, as a preloaded app's workers are); a worker killed mid-update cannot
 wedge it, because the table's lock is a POSIX record lock, which the kernel drops with its holder. A request
 counts against all of a spec's limits or, when one refuses it, against none. Behind a
-reverse proxy every client shares the proxy's address, so limit there instead. Off by default
+reverse proxy every client shares the proxy's address unless ``QA_API_TRUSTED_PROXIES`` believes the
+``X-Forwarded-For`` it passes. Off by default
 (``QA_API_RATE_LIMIT=off``).
 """
 
@@ -24,7 +25,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from flask import Flask, Response, request
@@ -161,8 +162,9 @@ def _key(client: str, item: RateLimitItem) -> int:
     return int.from_bytes(digest, "little") or 1
 
 
-def install(app: Flask, spec: str) -> None:
-    """Rate-limit every request to ``app`` as ``spec`` says (``off`` or empty: not at all)."""
+def install(app: Flask, spec: str, on_refusal: Callable[[], None] | None = None) -> None:
+    """Rate-limit every request to ``app`` as ``spec`` says (``off`` or empty: not at all); ``on_refusal`` is
+    called for each request refused."""
     if not enabled(spec):
         return
     limiter = RateLimiter(spec, Allowances(_inherited_table()))
@@ -171,6 +173,8 @@ def install(app: Flask, spec: str) -> None:
         wait = limiter.retry_after(request.remote_addr or "unknown")
         if wait is None:
             return None
+        if on_refusal is not None:
+            on_refusal()
         return problem(429, f"Too many requests from this client; retry in {wait} s.", type=RATE_LIMITED,
                        headers={"Retry-After": str(wait)})
 
