@@ -20,6 +20,8 @@ from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskReq
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.store import rebuild_index
 from qa_api.service import QAService
+from qa_api.serving import nginx
+from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
 from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
@@ -61,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
     p.set_defaults(run=cmd_ask)
 
-    p = command("serve", "Serve the HTTP API with gunicorn (index built first if needed).")
+    p = command("serve", "Serve the HTTP API: nginx in front of gunicorn (index built first if needed).")
     p.add_argument("--host", help="bind address (QA_API_HOST)")
     p.add_argument("--port", type=int, help="port (PORT or QA_API_PORT)")
     p.add_argument("--workers", type=int, help="worker processes (QA_API_WORKERS)")
@@ -110,6 +112,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.proxy == "nginx" and nginx.find_binary() is None:
+        raise QAError(f"qa-api serve puts nginx in front of gunicorn, and nginx is missing: as root run "
+                      f"`{nginx.INSTALL_COMMAND}` (or set QA_API_PROXY=off behind a buffering proxy of your own)")
     QAService.open(settings, progress=progress_bar)  # build now, with a progress bar, not inside gunicorn
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
@@ -117,8 +122,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             env[name] = str(value)
     if args.port is not None:
         env.pop("PORT", None)
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.serving.gunicorn_conf",
-            "qa_api.http.app:create_app()"]
+    if settings.proxy == "off":
+        argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, GUNICORN_APP]
+    else:
+        argv = [sys.executable, "-m", "qa_api.serving.supervisor"]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 

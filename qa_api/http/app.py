@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.routing import Map
 
-from qa_api.http.middleware import auth, cors, ratelimit
+from qa_api.http.middleware import auth, cors, proxy, ratelimit
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
@@ -38,10 +39,21 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     cors.register(app, settings)
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
+    proxy.install(app, settings)
     return app
 
 
+class _Routes(Map):
+    """Routing that never redirects: Werkzeug would answer ``//healthz`` or ``/v1//search`` with a 308 before any
+    check ran, to a ``Location`` built from the ``Host`` header."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "merge_slashes": False})
+
+
 class _App(Flask):
+    url_map_class = _Routes
+
     def make_default_options_response(self) -> Response:
         """The automatic answer to OPTIONS (and CORS preflights): its ``Allow`` header and no body, so no
         Content-Type either."""
