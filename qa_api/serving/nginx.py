@@ -66,6 +66,8 @@ def render(front: Front, directory: Path) -> str:
     temp_paths = "\n".join(f"    {name}_temp_path {directory / name};" for name in TEMP_PATHS)
     error_pages = "\n".join(f"        error_page {status}{' 494' if status == 400 else ''} /_problem/{status}.json;"
                             for status in ERROR_STATUSES)
+    # A request line naming an HTTP version nginx does not speak is malformed input like any other.
+    error_pages += "\n        error_page 505 =400 /_problem/400.json;"
     return f"""\
 # Written by `qa-api serve` for this run (qa_api/serving/nginx.py); see docs/operations.md.
 {_user()}worker_processes 1;
@@ -128,6 +130,8 @@ http {{
             proxy_set_header X-Forwarded-Host "";
             proxy_set_header Forwarded "";
             proxy_request_buffering on;
+            # A client that half-closes after sending its request still reads the answer.
+            proxy_ignore_client_abort on;
             proxy_connect_timeout 5s;
             proxy_read_timeout 60s;
         }}
