@@ -4,7 +4,8 @@
 
 Each connection sends its request start, then one byte a second: a slow body sends a JSON body, a slowloris
 the rest of its headers; a stalled body sends half a body and then nothing. Whenever the server ends a
-connection, it is opened again, so the number of each kind stays the same for the whole run. Prints one JSON
+connection, it is opened again within a second (spread at random, so this process's own work of reconnecting
+does not land on the machine all at once), so the number of each kind stays the same for the whole run. Prints one JSON
 object: per kind, each connection's start and end (seconds since the run began; end null when still open) and
 the first line the server answered, if any.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import selectors
 import socket
 import time
@@ -43,6 +45,8 @@ def run(url: str, counts: dict[str, int], seconds: float) -> dict[str, list[dict
     selector = selectors.DefaultSelector()
     start = time.monotonic()
     done: list[Connection] = []
+    reopen: list[tuple[float, str]] = []
+    rng = random.Random(18)
 
     def open_one(kind: str) -> None:
         sock = socket.create_connection(address, timeout=5)
@@ -56,15 +60,18 @@ def run(url: str, counts: dict[str, int], seconds: float) -> dict[str, list[dict
         conn.ended = time.monotonic() - start
         conn.answer = answer.split(b"\r\n", 1)[0].decode("latin-1")
         done.append(conn)
-        if time.monotonic() - start < seconds:
-            open_one(conn.kind)
+        reopen.append((time.monotonic() + rng.random(), conn.kind))
 
     for kind, n in counts.items():
         for _ in range(n):
             open_one(kind)
     next_tick = time.monotonic() + 1
     while time.monotonic() - start < seconds:
-        for key, _ in selector.select(timeout=max(0.0, next_tick - time.monotonic())):
+        reopen.sort()
+        while reopen and reopen[0][0] <= time.monotonic():
+            open_one(reopen.pop(0)[1])
+        wake = min(next_tick, reopen[0][0]) if reopen else next_tick
+        for key, _ in selector.select(timeout=max(0.0, wake - time.monotonic())):
             sock, conn = key.fileobj, key.data
             assert isinstance(sock, socket.socket) and isinstance(conn, Connection)
             try:

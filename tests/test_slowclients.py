@@ -87,9 +87,9 @@ def p99(values: list[float]) -> float:
 def slow_run(server: LiveServer) -> dict[str, Any]:
     """One minute of every slow kind at once, with the probes. The hostile clients run in a process of their own,
     at a lower priority: they stand for clients on other machines, whose work is not this server's."""
-    hostile = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "tests.hostile", server.url, "--slow-bodies", str(SLOW_BODIES),
-                                "--slowloris", str(SLOWLORIS), "--stalled-bodies", str(STALLED),
-                                "--seconds", str(RUN_S)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "tests.hostile", server.url, "--slow-bodies", str(SLOW_BODIES),
+               "--slowloris", str(SLOWLORIS), "--stalled-bodies", str(STALLED), "--seconds", str(RUN_S)]
+    hostile = subprocess.Popen(["nice", "-n", "10", *command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     start, stop = time.monotonic(), threading.Event()
     with ThreadPoolExecutor(1) as pool:
         probes = pool.submit(probe, server.url, start, stop)
