@@ -44,11 +44,11 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
 
 class _Routes(Map):
-    """Routing that never redirects: Werkzeug would answer ``//healthz`` or ``/v1//search`` with a 308 before any
-    check ran, to a ``Location`` built from the ``Host`` header."""
+    """Routing that never redirects: Werkzeug would answer ``/v1//search`` (or an empty path, for ``/``) with a
+    308 before any check ran, to a ``Location`` built from the ``Host`` header."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **{**kwargs, "merge_slashes": False})
+        super().__init__(*args, **{**kwargs, "merge_slashes": False, "strict_slashes": False})
 
 
 class _App(Flask):
