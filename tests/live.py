@@ -96,7 +96,8 @@ def start_server(env: dict[str, str], log: Path, *args: str, workers: int = 2) -
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
         try:
-            if requests.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+            # 429: the app answered, under a rate limit the readiness checks have used up.
+            if requests.get(f"{server.url}/readyz", timeout=2).status_code in (200, 429):
                 return server
         except requests.RequestException:
             pass
