@@ -30,8 +30,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     QA_API_HOST=0.0.0.0 \
     QA_API_CORPUS_DIR=/app/seeds \
-    QA_API_INDEX_DIR=/app/index \
-    TMPDIR=/dev/shm
+    QA_API_INDEX_DIR=/app/index
 
 # nginx, which `qa-api serve` runs in front of gunicorn to hold slow and malformed clients (docs/operations.md):
 # Debian's package, binary only; its own service and site are not used. Its
@@ -68,6 +67,8 @@ COPY seeds ./seeds
 RUN python -m qa_api index \
     && chmod -R a+rX,go-w /app
 
+# Run files (nginx's configuration, gunicorn's socket and heartbeats) go to a tmpfs.
+ENV TMPDIR=/dev/shm
 USER 10001:10001
 EXPOSE 8000
 

@@ -38,7 +38,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-pytest: install-dev nginx
+pytest: install-dev
 	$(BIN)/pytest
 
 eval: install
