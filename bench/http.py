@@ -93,8 +93,11 @@ def throughput_run(workers: int, seconds: int, connections: int) -> dict[str, An
                 for endpoint in ("search", "ask"):
                     order = list(SETUPS) if r % 2 == 0 else list(reversed(SETUPS))
                     for name in order:
-                        port = servers[name][0]
-                        runs[name][endpoint].append(wrk(port, endpoint, max(1, seconds // ROUNDS), connections))
+                        port, server = servers[name]
+                        cpu_before = tree_cpu_s(server.pid)
+                        run = wrk(port, endpoint, max(1, seconds // ROUNDS), connections)
+                        run["server_cpu_s"] = tree_cpu_s(server.pid) - cpu_before
+                        runs[name][endpoint].append(run)
         finally:
             for _, server in servers.values():
                 stop(server)
@@ -107,9 +110,11 @@ def throughput_run(workers: int, seconds: int, connections: int) -> dict[str, An
 
 
 def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several wrk runs as one: requests and errors summed, requests/s over the whole time, the worst p99."""
+    """Several wrk runs as one: requests and errors summed, requests/s over the whole time, the worst p99, and the
+    CPU time the server's processes spent per request (which other load on the machine does not inflate)."""
     requests_total = sum(r["requests"] for r in runs)
     return {"requests_per_s": round(requests_total / sum(r["seconds"] for r in runs), 1),
+            "server_cpu_ms_per_request": round(1000 * sum(r["server_cpu_s"] for r in runs) / requests_total, 3),
             "p50_ms": sorted(r["p50_ms"] for r in runs)[len(runs) // 2],
             "p99_ms": max(r["p99_ms"] for r in runs), "requests": requests_total,
             "errors": sum(r["errors"] for r in runs),
@@ -136,6 +141,23 @@ def wrk(port: int, endpoint: str, seconds: int, connections: int) -> dict[str, A
     return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
             "p50_ms": pct.get("50"), "p90_ms": pct.get("90"), "p99_ms": pct.get("99"),
             "requests": requests_done, "seconds": seconds, "errors": errors}
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of ``pid`` and all its descendants (nginx, gunicorn and their workers)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for p in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    children = gunicorn_workers(pid)  # the children of any process, as pgrep -P lists them
+    return [*children, *(d for c in children for d in descendants(c))]
 
 
 def _ms(value: str, unit: str) -> float:
