@@ -18,7 +18,7 @@ from qa_api.errors import QAError
 from qa_api.evaluate import evaluate, format_report, read_questions
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AnswerOut, AskRequest, AskResponse, HitOut
 from qa_api.retrieval.bm25 import BM25Params
-from qa_api.retrieval.store import rebuild_index
+from qa_api.retrieval.store import open_index, rebuild_index
 from qa_api.service import QAService
 from qa_api.serving import nginx
 from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
@@ -80,8 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
-    index = rebuild_index(settings.corpus_dir, settings.index_dir, params, progress=progress_bar)
+    index = rebuild_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
@@ -115,7 +114,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.proxy == "nginx" and nginx.find_binary() is None:
         raise QAError(f"qa-api serve puts nginx in front of gunicorn, and nginx is missing: as root run "
                       f"`{nginx.INSTALL_COMMAND}` (or set QA_API_PROXY=off behind a buffering proxy of your own)")
-    QAService.open(settings, progress=progress_bar)  # build now, with a progress bar, not inside gunicorn
+    # Build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves.
+    open_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
         if value is not None:
@@ -145,6 +145,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(format_report(report))
     return 0
+
+
+def _params(settings: Settings) -> BM25Params:
+    return BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
 
 
 def progress_bar(items: Iterable[T], total: int) -> Iterable[T]:
