@@ -162,14 +162,16 @@ def gunicorn_workers(master_pid: int) -> list[int]:
 def gunicorn_master(server_pid: int) -> int:
     """The gunicorn master of a server started as ``server_pid``: that process itself (gunicorn alone), or its
     child running gunicorn (``qa-api serve`` with nginx in front)."""
-    for child in gunicorn_workers(server_pid):
-        try:
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"gunicorn" in cmdline:
-            return child
-    return server_pid
+    if _runs_gunicorn(server_pid):
+        return server_pid
+    return next((child for child in gunicorn_workers(server_pid) if _runs_gunicorn(child)), server_pid)
+
+
+def _runs_gunicorn(pid: int) -> bool:
+    try:
+        return b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def kill_one_worker(master_pid: int, wait_for_in_flight_s: float = 2.0) -> Fault:

@@ -84,6 +84,16 @@ http {{
     server_tokens off;
 {temp_paths}
 
+    # nginx refuses TRACE itself (405); the answer names the methods the path has, as RFC 9110 asks.
+    map $request_uri $path_methods {{
+        ~^/v1/(ask|chat/completions)([?]|$) "OPTIONS, POST";
+        default "GET, HEAD, OPTIONS";
+    }}
+    map $status $allow_header {{
+        405 $path_methods;
+        default "";
+    }}
+
     # A client gets {REQUEST_DEADLINE_S} s for its headers, and may pause at most as long while sending its body
     # or reading the answer; all of it in nginx's event loop, none of it in gunicorn.
     client_header_timeout {REQUEST_DEADLINE_S}s;
@@ -112,10 +122,12 @@ http {{
             alias {directory / "errors"}/;
             types {{ }}
             default_type application/problem+json;
+            etag off;
             add_header X-Content-Type-Options nosniff always;
             add_header Content-Security-Policy "default-src 'none'; frame-ancestors 'none'" always;
             add_header Referrer-Policy no-referrer always;
             add_header Cache-Control no-store always;
+            add_header Allow $allow_header always;
         }}
 
         location / {{
