@@ -28,6 +28,8 @@ def test_the_nginx_configuration_reads_whole_requests_within_the_limits(tmp_path
     assert "listen 0.0.0.0:8123 " in config and f"server unix:{tmp_path / 'g.sock'};" in config
     assert "client_max_body_size 4096;" in config and "client_body_buffer_size 4096;" in config
     assert "proxy_request_buffering on;" in config
+    for forged in ("X-Forwarded-Protocol", "X-Forwarded-Ssl", "X-Forwarded-Host", "Forwarded"):
+        assert f'proxy_set_header {forged} "";' in config  # what a client sends of these never reaches gunicorn
     assert f"client_header_timeout {errors.REQUEST_DEADLINE_S}s;" in config
     for status in nginx.ERROR_STATUSES:
         assert f" /_problem/{status}.json;" in config

@@ -138,7 +138,10 @@ http {{
             # The client's address, for the app's rate limiter and logs (qa_api/http/middleware/proxy.py).
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Real-IP $remote_addr;
+            # gunicorn believes these from a unix-socket peer: only nginx may say them.
             proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Protocol "";
+            proxy_set_header X-Forwarded-Ssl "";
             proxy_set_header X-Forwarded-Host "";
             proxy_set_header Forwarded "";
             proxy_request_buffering on;
