@@ -32,6 +32,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     QA_API_CORPUS_DIR=/app/seeds \
     QA_API_INDEX_DIR=/app/index
 
+# nginx, which `qa-api serve` runs in front of gunicorn to hold slow and malformed clients (docs/operations.md):
+# Debian's package, binary only; its own service and site are not used. Its
+# version is the base image's Debian release's, hence no pin.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nginx \
+    && rm -rf /var/lib/apt/lists/*
+
 # Unprivileged runtime account; the image runs as its numeric ids.
 RUN groupadd --system --gid 10001 qa-api \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
@@ -60,13 +68,18 @@ COPY seeds ./seeds
 RUN python -m qa_api index \
     && chmod -R a+rX,go-w /app
 
+# Run files (nginx's configuration, gunicorn's socket and heartbeats) go to a tmpfs.
+ENV TMPDIR=/dev/shm
 USER 10001:10001
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('QA_API_PORT') or os.environ.get('PORT') or '8000'), timeout=4)"]
 
-# Worker heartbeat files go to /dev/shm, a tmpfs in every container, so the
-# image also runs with a read-only root file system (docker run --read-only).
-# Extra arguments given to `docker run IMAGE ...` are passed to gunicorn.
-ENTRYPOINT ["gunicorn", "-c", "python:qa_api.serving.gunicorn_conf", "--worker-tmp-dir", "/dev/shm", "qa_api.http.app:create_app()"]
+# Started as `make run` starts it: nginx on port 8000 in front of gunicorn on a
+# private unix socket. Their run files (configuration, socket, worker
+# heartbeats) go to TMPDIR=/dev/shm, a tmpfs in every container, so the image
+# also runs with a read-only root file system (docker run --read-only).
+# Extra arguments given to `docker run IMAGE ...` are passed to `qa-api serve`
+# (--workers N, for example).
+ENTRYPOINT ["qa-api", "serve"]

@@ -1,13 +1,18 @@
-# The two commands: `make run` (set up, build the index, serve) and `make test` (set up, run every check).
+# The two commands: `make run` (set up, build the index, serve behind nginx) and `make test` (set up, run every
+# check). As root, nginx is installed with apt-get when missing; anyone else is told the command.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test install install-dev index lint typecheck pytest eval lock clean bench bench-http
+.PHONY: run test install install-dev nginx index lint typecheck pytest eval lock clean bench bench-http
 
-run: install index
+run: install nginx index
 	$(BIN)/qa-api serve
+
+# The front end `qa-api serve` starts (QA_API_PROXY=off serves gunicorn alone, behind a proxy of your own).
+nginx:
+	@[ "$${QA_API_PROXY:-nginx}" = off ] || scripts/install-nginx
 
 test: install-dev lint typecheck pytest
 

@@ -1,7 +1,11 @@
-"""``bench/http``: /v1/search under gunicorn on loopback, driven by wrk for a bounded time.
+"""``bench/http``: /v1/search and /v1/ask over HTTP on loopback, driven by wrk for a bounded time.
 
-Default: the seed corpus, the README's worker count, 30 s; prints requests/s, latency percentiles and
-errors; then the cost of metrics and the access log: two servers side by side, one with both on (its log
+Default: the seed corpus, the README's 2 workers, ``qa-api serve`` as ``make run`` starts it (nginx in front of
+gunicorn) against a baseline of the setup before it (gunicorn alone, with the custom worker kept in
+``bench/baseline``), both running at once; each endpoint gets ``--seconds`` of wrk per setup, in alternating
+rounds so that the machine's other load falls on both alike. Prints requests/s, latency percentiles and
+errors per setup and endpoint, and each throughput's ratio to the baseline's. Then the cost of metrics and the
+access log: two servers side by side, one with both on (its log
 written to a file, as a container's goes to a pipe) and one with both off (``QA_API_METRICS=false
 QA_API_ACCESS_LOG=false``), and a second one without (``same_server_difference_pct`` shows how far two
 identical servers differ in the same run), driven by wrk in turns for ``--compare-rounds`` rounds of
@@ -10,9 +14,10 @@ answered. On a machine that other work keeps busy those rates swing widely, so `
 such load cannot inflate (``bench/observe.py``): the fastest CPU time per request of a search with and of
 the observation alone.
 
-``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the proportional
-set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after load has touched
-the index in every worker.
+
+``--index DIR`` serves a benchmark index (``bench.search`` writes one) instead and reports the
+proportional set size (PSS, /proc/PID/smaps_rollup) of master + workers with 1 and with 2 workers, after
+load has touched the index in every worker.
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ from bench.load import gunicorn_workers
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["North Korea troops Russia", "Victory Day Russian Embassy", "Putin Kim summit treaty",
            "When did North Korea confirm troop deployment?", "Kursk operation heroes", "artillery shells Ukraine"]
-LUA = """
+QUESTIONS = ["When did North Korea confirm troop deployment?", "Who met Putin in Moscow?",
+             "Where did the Victory Day parade take place?", "How many North Korean troops were sent to Kursk?"]
+SEARCH_LUA = """
 local queries = {%s}
 local i = 0
 request = function()
@@ -46,17 +53,31 @@ request = function()
   return wrk.format("GET", "/v1/search?top_k=5&q=" .. queries[(i %% #queries) + 1])
 end
 """
+ASK_LUA = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/v1/ask", {["Content-Type"] = "application/json"}, bodies[(i %% #bodies) + 1])
+end
+"""
+ROUNDS = 3
+SETUPS = {  # name -> how it is started
+    "nginx+gunicorn": [sys.executable, "-m", "qa_api", "serve"],
+    "baseline": [sys.executable, "-m", "gunicorn", "-c", "python:bench.baseline.gunicorn_conf",
+                 "qa_api.http.app:create_app()"],
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/http", description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: the README's 2)")
-    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=30, help="of wrk per endpoint and setup (default 30)")
     parser.add_argument("--connections", type=int, default=4,
                         help="open connections (default 4: a sync worker serves one at a time, more only queue)")
     parser.add_argument("--index", type=Path, help="a bench.search qa-api index: measure PSS for 1 and 2 workers")
     parser.add_argument("--compare-rounds", type=int, default=9,
-                        help="rounds of the with/without metrics and logging comparison (0: skip it)")
+                        help="rounds of the metrics-and-logging cost comparison (0: skip it)")
     parser.add_argument("--compare-seconds", type=int, default=4, help="wrk time of each server in each round")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -77,12 +98,31 @@ def throughput_run(workers: int, seconds: int, connections: int) -> dict[str, An
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, QA_API_CORPUS_DIR=str(ROOT / "seeds"), QA_API_INDEX_DIR=str(Path(tmp) / "index"),
                    QA_API_WORKERS=str(workers))
-        port, server = start(env, [sys.executable, "-m", "qa_api", "serve"])
+        subprocess.run([sys.executable, "-m", "qa_api", "index"], env=env, cwd=ROOT, check=True, timeout=300,
+                       stdout=subprocess.DEVNULL)
+        servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
         try:
-            return {"workers": workers, "seconds": seconds, "connections": connections,
-                    **wrk(port, seconds, connections)}
+            for name, argv in SETUPS.items():
+                servers[name] = start(env, argv)
+            runs: dict[str, dict[str, list[dict[str, Any]]]] = {n: {"search": [], "ask": []} for n in SETUPS}
+            for r in range(ROUNDS):
+                for endpoint in ("search", "ask"):
+                    order = list(SETUPS) if r % 2 == 0 else list(reversed(SETUPS))
+                    for name in order:
+                        port, server = servers[name]
+                        cpu_before = tree_cpu_s(server.pid)
+                        run = wrk(port, endpoint, max(1, seconds // ROUNDS), connections)
+                        run["server_cpu_s"] = tree_cpu_s(server.pid) - cpu_before
+                        runs[name][endpoint].append(run)
         finally:
-            stop(server)
+            for _, server in servers.values():
+                stop(server)
+    report: dict[str, Any] = {"workers": workers, "seconds": seconds, "connections": connections, "rounds": ROUNDS,
+                              "setups": {n: {e: combined(rs) for e, rs in by.items()} for n, by in runs.items()}}
+    current, baseline = report["setups"]["nginx+gunicorn"], report["setups"]["baseline"]
+    report["throughput_ratio_to_baseline"] = {
+        e: round(current[e]["requests_per_s"] / baseline[e]["requests_per_s"], 3) for e in ("search", "ask")}
+    return report
 
 
 OBSERVABILITY_OFF = {"QA_API_METRICS": "false", "QA_API_ACCESS_LOG": "false"}
@@ -109,9 +149,9 @@ def observability_run(workers: int, seconds: int, connections: int, rounds: int)
                 names = list(servers)
                 for name in names[r % 3:] + names[: r % 3]:  # each first, second and third in turn
                     port, server = servers[name]
-                    cpu_before = server_cpu_s(server.pid)
-                    run = wrk(port, seconds, connections)
-                    cpu_us[name].append(round((server_cpu_s(server.pid) - cpu_before) / run["requests"] * 1e6, 1))
+                    cpu_before = tree_cpu_s(server.pid)
+                    run = wrk(port, "search", seconds, connections)
+                    cpu_us[name].append(round((tree_cpu_s(server.pid) - cpu_before) / run["requests"] * 1e6, 1))
                     rps[name].append(run["requests_per_s"])
                     requests_sent += run["requests"] if name == "with" else 0
                     errors += run["errors"]
@@ -142,18 +182,25 @@ def observation_cost(rounds: int = 15, requests: int = 300) -> dict[str, float]:
             capture_output=True, text=True, env=dict(os.environ, PROMETHEUS_MULTIPROC_DIR=tmp)).stdout)
 
 
-def server_cpu_s(master: int) -> float:
-    """User and system CPU seconds of a gunicorn master and its workers so far."""
-    ticks = 0
-    for pid in (master, *gunicorn_workers(master)):
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs as one: requests and errors summed, requests/s over the whole time, the worst p99, and the
+    CPU time the server's processes spent per request (which other load on the machine does not inflate)."""
+    requests_total = sum(r["requests"] for r in runs)
+    return {"requests_per_s": round(requests_total / sum(r["seconds"] for r in runs), 1),
+            "server_cpu_ms_per_request": round(1000 * sum(r["server_cpu_s"] for r in runs) / requests_total, 3),
+            "p50_ms": sorted(r["p50_ms"] for r in runs)[len(runs) // 2],
+            "p99_ms": max(r["p99_ms"] for r in runs), "requests": requests_total,
+            "errors": sum(r["errors"] for r in runs),
+            "per_round_requests_per_s": [r["requests_per_s"] for r in runs]}
 
 
-def wrk(port: int, seconds: int, connections: int) -> dict[str, Any]:
+def wrk(port: int, endpoint: str, seconds: int, connections: int) -> dict[str, Any]:
+    if endpoint == "search":
+        script_text = SEARCH_LUA % ", ".join(json.dumps(q.replace(" ", "+").replace("?", "%3F")) for q in QUERIES)
+    else:
+        script_text = ASK_LUA % ", ".join(json.dumps(json.dumps({"question": q})) for q in QUESTIONS)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % ", ".join(json.dumps(q.replace(" ", "+").replace("?", "%3F")) for q in QUERIES))
+        script.write(script_text)
     try:
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
                               f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True,
@@ -163,10 +210,27 @@ def wrk(port: int, seconds: int, connections: int) -> dict[str, Any]:
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    requests_done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
             "p50_ms": pct.get("50"), "p90_ms": pct.get("90"), "p99_ms": pct.get("99"),
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-            "errors": errors, "wrk": out}
+            "requests": requests_done, "seconds": seconds, "errors": errors}
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of ``pid`` and all its descendants (nginx, gunicorn and their workers)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for p in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    children = gunicorn_workers(pid)  # the children of any process, as pgrep -P lists them
+    return [*children, *(d for c in children for d in descendants(c))]
 
 
 def _ms(value: str, unit: str) -> float:

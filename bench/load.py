@@ -159,6 +159,21 @@ def gunicorn_workers(master_pid: int) -> list[int]:
     return sorted(int(p) for p in found.stdout.split())
 
 
+def gunicorn_master(server_pid: int) -> int:
+    """The gunicorn master of a server started as ``server_pid``: that process itself (gunicorn alone), or its
+    child running gunicorn (``qa-api serve`` with nginx in front)."""
+    if _runs_gunicorn(server_pid):
+        return server_pid
+    return next((child for child in gunicorn_workers(server_pid) if _runs_gunicorn(child)), server_pid)
+
+
+def _runs_gunicorn(pid: int) -> bool:
+    try:
+        return b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def kill_one_worker(master_pid: int, wait_for_in_flight_s: float = 2.0) -> Fault:
     """SIGKILL a worker, at a moment when requests are in flight (waiting up to ``wait_for_in_flight_s``), so
     the run shows what a crash costs the requests it interrupts."""
@@ -201,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             server = start_server(dict(os.environ), Path(tmp) / "server.log")
             try:
-                faults = {args.kill_worker_at: kill_one_worker(server.process.pid)} if args.kill_worker_at else {}
+                faults = {args.kill_worker_at: kill_one_worker(server.gunicorn_master())} if args.kill_worker_at else {}
                 report = run_load(server.url, args.rate, args.duration, faults)
             finally:
                 server.stop()

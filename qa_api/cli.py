@@ -20,8 +20,10 @@ from qa_api.frontends.about import describe
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.encoder import shared_encoder
-from qa_api.retrieval.store import rebuild_index
+from qa_api.retrieval.store import open_index, rebuild_index
 from qa_api.service import QAService
+from qa_api.serving import nginx
+from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
 from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
@@ -63,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the same JSON as POST /v1/ask")
     p.set_defaults(run=cmd_ask)
 
-    p = command("serve", "Serve the HTTP API with gunicorn (index built first if needed).")
+    p = command("serve", "Serve the HTTP API: nginx in front of gunicorn (index built first if needed).")
     p.add_argument("--host", help="bind address (QA_API_HOST)")
     p.add_argument("--port", type=int, help="port (PORT or QA_API_PORT)")
     p.add_argument("--workers", type=int, help="worker processes (QA_API_WORKERS)")
@@ -80,9 +82,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
     encoder = shared_encoder() if settings.dense else None
-    index = rebuild_index(settings.corpus_dir, settings.index_dir, params, progress=progress_bar, encoder=encoder)
+    index = rebuild_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar,
+                          encoder=encoder)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
@@ -110,15 +112,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    QAService.open(settings, progress=progress_bar)  # build now, with a progress bar, not inside gunicorn
+    if settings.proxy == "nginx" and nginx.find_binary() is None:
+        raise QAError(f"qa-api serve puts nginx in front of gunicorn, and nginx is missing: as root run "
+                      f"`{nginx.INSTALL_COMMAND}` (or set QA_API_PROXY=off behind a buffering proxy of your own)")
+    # Build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves.
+    open_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
         if value is not None:
             env[name] = str(value)
     if args.port is not None:
         env.pop("PORT", None)
-    argv = [sys.executable, "-m", "gunicorn", "-c", "python:qa_api.serving.gunicorn_conf",
-            "qa_api.http.app:create_app()"]
+    if settings.proxy == "off":
+        argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, GUNICORN_APP]
+    else:
+        argv = [sys.executable, "-m", "qa_api.serving.supervisor"]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 
@@ -141,6 +149,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     report = evaluate(service, questions)
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
+
+
+def _params(settings: Settings) -> BM25Params:
+    return BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
 
 
 def progress_bar(items: Iterable[T], total: int, what: str) -> Iterable[T]:

@@ -11,6 +11,8 @@ from typing import Any
 
 from qa_api.errors import ConfigError
 
+PROXIES = ("nginx", "off")
+
 
 def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
     return field(default=default, repr=not secret, metadata={"help": help, "env": env})
@@ -55,8 +57,11 @@ class Settings:
                                       "status, duration, bytes, client).")
     log_queries: bool = _setting(False, "Also put each request's path and query text (search words, questions) in "
                                         "the access log; they may be personal.")
-    trusted_proxies: int = _setting(0, "Reverse proxies in front whose `X-Forwarded-For` is believed: the client "
-                                       "address (logs, rate limits) is then the one they pass. 0: the peer's.")
+    proxy: str = _setting("nginx", "Front end of `qa-api serve`: `nginx` (started in front of gunicorn, holding "
+                                   "slow clients), or `off` to serve gunicorn directly behind a buffering proxy of "
+                                   "your own (docs/operations.md).")
+    forwarded_hops: int = _setting(0, "Proxies of your own in front of the server whose `X-Forwarded-For` entry the "
+                                      "app trusts for the client address (qa-api's own nginx is trusted already).")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,10 +94,12 @@ class Settings:
             raise ConfigError(f"port must be 1..65535, got {self.port}")
         if self.workers < 1 or self.threads < 1:
             raise ConfigError(f"workers and threads must be at least 1, got {self.workers} and {self.threads}")
-        if self.trusted_proxies < 0:
-            raise ConfigError(f"trusted_proxies must be 0 or more, got {self.trusted_proxies}")
         if self.metrics_address:
             self.metrics_bind()
+        if self.proxy not in PROXIES:
+            raise ConfigError(f"proxy must be one of {', '.join(PROXIES)}, got {self.proxy!r}")
+        if self.forwarded_hops < 0:
+            raise ConfigError(f"forwarded_hops must be at least 0, got {self.forwarded_hops}")
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
 

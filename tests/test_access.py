@@ -127,3 +127,58 @@ def test_any_origin_with_a_star(settings: Settings, service: QAService) -> None:
 
 def test_the_key_is_not_shown_in_the_settings_repr() -> None:
     assert KEY not in repr(Settings(key=KEY))
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    # Leading slashes are one to the router; doubled ones inside a path make it unknown.
+    ("/v1//search", 404), ("//healthz", 200), ("/v1/documents//x.txt", 404), ("//v1/documents", 401),
+    ("/static//page.css", 404), ("", 200), ("/v1/search", 401)])
+def test_no_path_is_redirected_and_no_location_names_the_host(locked_app: Flask, path: str, status: int) -> None:
+    """Werkzeug used to answer doubled slashes (and an empty path) with a 308 to a Location built from Host,
+    before auth ran."""
+    for headers in ({}, {"Host": "evil.example"}):
+        response = locked_app.test_client().get("/", headers=headers, query_string={"q": "Putin"},
+                                                environ_overrides={"PATH_INFO": path})
+        assert response.status_code == status, (path, response.status_code)
+        assert "Location" not in response.headers
+
+
+def test_with_a_key_the_pages_tell_nothing_about_the_corpus(locked_app: Flask, app: Flask) -> None:
+    source = "000_991727d72fd32601.txt"  # a document with a title
+    index = app.extensions["qa_api"].index
+    title = index.documents[index.document_index(source)].title
+    assert title and title in app.test_client().get(f"/documents/{source}").get_data(as_text=True)
+    client = locked_app.test_client()
+    document = client.get(f"/documents/{source}")
+    assert document.status_code == 200 and title not in document.get_data(as_text=True)
+    assert 'id="key-form"' in document.get_data(as_text=True)
+    unknown = client.get("/documents/no-such-file.txt")
+    assert unknown.status_code == 200 and "No such document" not in unknown.get_data(as_text=True)
+    count = len(app.extensions["qa_api"].index.documents)
+    assert f"the {count} articles" in app.test_client().get("/").get_data(as_text=True)
+    assert f"the {count} articles" not in client.get("/").get_data(as_text=True)
+    assert 'id="key-form"' not in app.test_client().get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("remote_addr", "forwarded_for", "hops", "client"), [
+    ("", "203.0.113.7", 0, "203.0.113.7"),  # from qa-api's own nginx (a unix-socket peer): its entry
+    ("", "198.51.100.1, 203.0.113.7", 0, "203.0.113.7"),  # an entry the client wrote itself is not used
+    ("", "198.51.100.1, 203.0.113.7", 1, "198.51.100.1"),  # one proxy of the deployer's own in front
+    ("192.0.2.5", "203.0.113.7", 0, "192.0.2.5"),  # straight to gunicorn: the header is the client's own words
+    ("192.0.2.5", "198.51.100.1, 203.0.113.7", 1, "203.0.113.7"),  # QA_API_PROXY=off behind one proxy
+])
+def test_the_client_address_comes_from_trusted_proxies_only(settings: Settings, service: QAService,
+                                                            remote_addr: str, forwarded_for: str, hops: int,
+                                                            client: str) -> None:
+    app = create_app(dataclasses.replace(settings, forwarded_hops=hops), service)
+    seen: list[str | None] = []
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        from flask import request
+        seen.append(request.remote_addr)
+        return ""
+
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": forwarded_for},
+                          environ_overrides={"REMOTE_ADDR": remote_addr})
+    assert seen == [client]

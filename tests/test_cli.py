@@ -79,3 +79,14 @@ def test_eval_of_a_file_without_questions_is_an_error(index_dir: Path, tmp_path:
     (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
     assert main(["eval", str(tmp_path / "empty.jsonl"), "--index", str(index_dir)]) == 2
     assert "empty.jsonl: no questions" in capsys.readouterr().err
+
+
+def test_serve_without_nginx_names_the_command_to_install_it(monkeypatch: pytest.MonkeyPatch, index_dir: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from qa_api.serving import nginx
+
+    monkeypatch.setattr(nginx, "find_binary", lambda: None)
+    monkeypatch.delenv("QA_API_PROXY", raising=False)
+    assert main(["serve", "--index", str(index_dir)]) == 2
+    err = capsys.readouterr().err
+    assert nginx.INSTALL_COMMAND in err and "QA_API_PROXY=off" in err

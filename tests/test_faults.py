@@ -58,7 +58,7 @@ def test_fixed_rate_load_has_no_errors_and_a_bounded_p99(live_server: LiveServer
 
 
 def test_a_worker_killed_under_load_is_replaced_and_loses_only_its_requests(own_server: LiveServer) -> None:
-    master = own_server.process.pid
+    master = own_server.gunicorn_master()
     before = gunicorn_workers(master)
     load = run_load(own_server.url, RATE, SHORT_RUN_S, {SHORT_RUN_S / 3: kill_one_worker(master)})
     report("worker kill", load)
@@ -78,16 +78,16 @@ def test_hup_reloads_a_rebuilt_index_under_load_without_a_failed_request(own_ser
     rebuilt = subprocess.run([sys.executable, "-m", "qa_api", "index"], env=_env_of(own_server, corpus_copy),
                              capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    old_workers = gunicorn_workers(own_server.process.pid)
+    old_workers = own_server.workers()
 
     def reload(_: LoadReport) -> str:
-        os.kill(own_server.process.pid, signal.SIGHUP)
+        os.kill(own_server.process.pid, signal.SIGHUP)  # qa-api serve passes it on to gunicorn
         return "reload"
 
     load = run_load(own_server.url, RATE, SHORT_RUN_S, {2.0: reload})
     report("reload", load)
     assert load.errors == []
-    assert wait_for(lambda: not set(gunicorn_workers(own_server.process.pid)) & set(old_workers))
+    assert wait_for(lambda: not set(own_server.workers()) & set(old_workers))
     assert readyz(own_server)["passages"] == 60
     hits = requests.get(f"{own_server.url}/v1/search", params={"q": "Zanzibar"}, timeout=5).json()["passages"]
     assert hits[0]["source"] == "005_zanzibar.txt"
@@ -118,7 +118,7 @@ def test_a_corrupt_index_is_rebuilt_at_load_never_served(own_server: LiveServer,
     index_dir = Path(_env_of(own_server)["QA_API_INDEX_DIR"])
     current = (index_dir / CURRENT).read_text()
     build = index_dir / current.split()[0]
-    old_workers = gunicorn_workers(own_server.process.pid)
+    old_workers = own_server.workers()
     target = build / "vocab.json"
     raw = bytearray(target.read_bytes())
     if damage == "bit-flip":
@@ -127,7 +127,7 @@ def test_a_corrupt_index_is_rebuilt_at_load_never_served(own_server: LiveServer,
         raw = raw[: len(raw) // 2]
     target.write_bytes(bytes(raw))
     os.kill(own_server.process.pid, signal.SIGHUP)
-    assert wait_for(lambda: not set(gunicorn_workers(own_server.process.pid)) & set(old_workers))
+    assert wait_for(lambda: not set(own_server.workers()) & set(old_workers))
     # a new build, not the damaged one (a new worker rebuilds before it serves)
     assert wait_for(lambda: (index_dir / CURRENT).read_text() != current, timeout_s=60)
     assert readyz(own_server)["passages"] == 59

@@ -211,7 +211,7 @@ def test_the_index_figures_match_readiness(client: ContractClient) -> None:
 
 def test_a_trusted_proxy_names_the_client_for_logs_and_rate_limits(
         settings: Settings, service: QAService, openapi: OpenAPI, access_lines: AccessLines) -> None:
-    behind = observed(settings, service, openapi, trusted_proxies=1, rate_limit="1/minute")
+    behind = observed(settings, service, openapi, forwarded_hops=1, rate_limit="1/minute")
     direct = observed(settings, service, openapi, rate_limit="1/minute")
     statuses = [behind.get("/healthz", headers={"X-Forwarded-For": address}).status_code
                 for address in ("203.0.113.7", "203.0.113.8", "203.0.113.7")]

@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests import browser as browser_module
 from tests.browser import chromium_context
-from tests.conftest import EXAMPLE_QUESTION, ROOT, ContractClient
+from tests.conftest import EXAMPLE_QUESTION, ROOT, SEEDS, ContractClient
 from tests.live import LiveServer, start_server
 from tests.test_about import BEES, LIGHTHOUSE
 
@@ -22,6 +22,7 @@ ANSWER_SOURCE = "001_5fe9c23b30af33fc.txt"
 ANSWER_PASSAGE = "001_5fe9c23b30af33fc-p4"
 OUTPUT = ROOT / "test-output" / "page"
 PHONE = {"width": 390, "height": 844}
+KEY = "page-test-key"
 
 
 def test_the_question_page_is_html_under_the_strict_policy(client: ContractClient) -> None:
@@ -281,3 +282,56 @@ def test_without_chromium_a_non_root_run_names_the_command_and_ci_fails(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match=re.escape(browser_module.APT_COMMAND)):
         browser_module.ensure_chromium()
+
+
+@pytest.fixture(scope="module")
+def locked_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``qa-api serve`` with an API key."""
+    env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir), QA_API_KEY=KEY)
+    server = start_server(env, tmp_path_factory.mktemp("locked") / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.server
+def test_with_a_key_the_page_asks_for_it_once_and_keeps_it_for_the_tab(
+        locked_server: LiveServer, browser: BrowserContext, output_dir: Path) -> None:
+    listed = requests.get(f"{locked_server.url}/v1/documents", headers={"Authorization": f"Bearer {KEY}"},
+                          timeout=10).json()["documents"]
+    titled = next(d for d in listed if d["title"])
+    assert titled["title"] not in requests.get(f"{locked_server.url}/documents/{titled['source']}", timeout=10).text
+
+    watched = Watched(browser)
+    page = watched.page
+    page.goto(f"{locked_server.url}/documents")
+    expect(page.locator("#key-form")).to_be_visible()
+    expect(page.locator("#api-key")).to_be_focused()
+    expect(page.locator("#documents > li")).to_have_count(0)
+    page.screenshot(path=output_dir / "key-asked.png")
+
+    page.locator("#api-key").fill("not-the-key")
+    page.locator("#api-key").press("Enter")
+    expect(page.locator("#key-reason")).to_have_text("That key was not accepted. Enter the server's API key.")
+    page.locator("#api-key").fill(KEY)
+    page.locator("#api-key").press("Enter")
+    expect(page.locator("#key-form")).to_be_hidden()
+    expect(page.locator("#documents > li")).to_have_count(len(listed))
+
+    # The same tab keeps the key: the next pages ask the API with it, and the person nothing.
+    page.get_by_role("link", name=titled["title"]).click()
+    expect(page.locator("h1")).to_have_text(titled["title"])
+    expect(page.locator("#document-body .doc-passage")).to_have_count(titled["passage_count"])
+    expect(page.locator("#key-form")).to_be_hidden()
+    page.goto(f"{locked_server.url}/?q={EXAMPLE_QUESTION}")
+    expect(page.locator("#answer-text")).to_have_text("late April 2025")
+    expect(page.locator("#key-form")).to_be_hidden()
+
+    # Another tab has to be given the key again.
+    other = browser.new_page()
+    other.goto(f"{locked_server.url}/documents")
+    expect(other.locator("#key-form")).to_be_visible()
+    # The browser reports each 401 it was answered as a failed load; nothing else may go wrong.
+    assert [p for p in watched.problems() if "status of 401" not in p] == []

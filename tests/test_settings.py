@@ -25,7 +25,7 @@ def test_environment_overrides_defaults_and_port_is_honoured() -> None:
 
 @pytest.mark.parametrize("env", [{"QA_API_PORT": "0"}, {"QA_API_WORKERS": "0"}, {"QA_API_B": "2"},
                                  {"QA_API_K1": "abc"}, {"QA_API_ACCESS_LOG": "maybe"},
-                                 {"QA_API_TRUSTED_PROXIES": "-1"}, {"QA_API_METRICS_ADDRESS": "9100"},
+                                 {"QA_API_FORWARDED_HOPS": "-1"}, {"QA_API_METRICS_ADDRESS": "9100"},
                                  {"QA_API_METRICS_ADDRESS": "127.0.0.1:99999"}])
 def test_impossible_values_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):

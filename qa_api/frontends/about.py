@@ -46,6 +46,14 @@ def describe(service: QAService, settings: Settings) -> About:
     return About(title, description, examples)
 
 
+def told_by_settings(settings: Settings) -> About:
+    """The title, description and examples the settings give, and nothing drawn from the corpus."""
+    return About(settings.title or "Ask the documents",
+                 settings.description or "Every answer comes from the documents in the corpus, with the passages "
+                                         "it rests on.",
+                 tuple(q.strip() for q in settings.examples.split("|") if q.strip()))
+
+
 def example_questions(service: QAService) -> tuple[str, ...]:
     """Up to ``MAX_EXAMPLES`` questions about the corpus's short headings, else about names in its first
     sentences; none for an empty corpus."""

@@ -93,7 +93,10 @@ def parse_json(model: type[M]) -> M:
     limit = current_app.config["QA_API_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
-    raw = request.stream.read(limit + 1)
+    try:
+        raw = request.stream.read(limit + 1)
+    except Exception:  # the server's body reader refusing the framing (a bad chunk, a forbidden trailer)
+        raise BadRequest("The request body could not be read: its framing is not valid HTTP/1.1.") from None
     if len(raw) > limit:
         raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.routing import Map
 
-from qa_api.http.middleware import auth, cors, observe, ratelimit
+from qa_api.http.middleware import auth, cors, observe, proxy, ratelimit
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
@@ -41,10 +42,21 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.before_request(_refuse_long_query_string)
     app.after_request(_security_headers)
     observe.install(app, settings)
+    proxy.install(app, settings)  # outermost: every layer within sees the client's address
     return app
 
 
+class _Routes(Map):
+    """Routing that never redirects: Werkzeug would answer ``/v1//search`` (or an empty path, for ``/``) with a
+    308 before any check ran, to a ``Location`` built from the ``Host`` header."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "merge_slashes": False, "strict_slashes": False})
+
+
 class _App(Flask):
+    url_map_class = _Routes
+
     def make_default_options_response(self) -> Response:
         """The automatic answer to OPTIONS (and CORS preflights): its ``Allow`` header and no body, so no
         Content-Type either."""

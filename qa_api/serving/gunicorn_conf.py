@@ -1,6 +1,8 @@
 """gunicorn settings, from the same QA_API_* environment as everything else.
 
-Used as ``gunicorn -c python:qa_api.serving.gunicorn_conf "qa_api.http.app:create_app()"``.
+Used as ``gunicorn -c python:qa_api.serving.gunicorn_conf "qa_api.http.app:create_app()"``: by ``qa-api serve``
+on a private unix socket behind nginx (qa_api/serving/supervisor.py), which buffers every request whole, or, with
+``QA_API_PROXY=off``, on ``QA_API_HOST:QA_API_PORT`` behind a buffering proxy of the deployer's own.
 
 The app is *not* preloaded: each worker loads the index itself, memory-mapped, so the page cache still
 holds one copy for all of them, and ``kill -HUP <master pid>`` starts new workers that load
@@ -19,6 +21,7 @@ _metrics_dir, _made_metrics_dir = metrics_dir.prepare()  # first: before anythin
 
 from qa_api.http.middleware import ratelimit  # noqa: E402
 from qa_api.service import QAService  # noqa: E402
+from qa_api.serving.errors import answer_gunicorn_errors_as_problems  # noqa: E402
 from qa_api.settings import Settings  # noqa: E402
 
 _settings = Settings.from_env()
@@ -27,20 +30,20 @@ _settings = Settings.from_env()
 QAService.preload(_settings)
 # One table of rate-limit counts for all workers, made here in the master before any is forked.
 ratelimit.share_with_workers(_settings.rate_limit)
+answer_gunicorn_errors_as_problems()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.workers
 preload_app = False
-# Threads let a worker answer while another thread waits on a client; qa_api.serving.worker also keeps slow
-# clients in the poller, not in a thread, until their request has arrived.
-worker_class = "qa_api.serving.worker.QAWorker"
+# Slow clients are the proxy's to hold: gunicorn gets whole requests, and its threads only compute.
+worker_class = "gthread"
 threads = _settings.threads
 worker_connections = 1000
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
 # The request line may carry the app's 4 KiB query string (the app answers 414 as problem+json); longer
-# lines, and too many or too long headers, are refused by gunicorn (414/431, problem+json via qa_api.serving.worker).
+# lines, and too many or too long headers, are refused by gunicorn (414/431, problem+json via qa_api.serving.errors).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

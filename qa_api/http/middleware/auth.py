@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, Response, request
+from werkzeug.routing import RequestRedirect
 
 from qa_api.http import problems
 from qa_api.settings import Settings
@@ -22,9 +23,11 @@ def register(app: Flask, settings: Settings) -> None:
 
     def require_bearer_token() -> Response | None:
         # Browsers send CORS preflights without credentials, so they must pass to get their answer; unknown
-        # paths and methods keep their 404/405, as the contract already tells which routes exist.
-        if (request.method == "OPTIONS" or request.url_rule is None
-                or not (request.path.startswith(PROTECTED_PREFIX) or request.path in PROTECTED_PATHS)):
+        # paths and methods keep their 404/405, as the contract already tells which routes exist. A route the
+        # router would redirect to is checked like the route itself.
+        unrouted = request.url_rule is None and not isinstance(request.routing_exception, RequestRedirect)
+        protected = request.path.startswith(PROTECTED_PREFIX) or request.path in PROTECTED_PATHS
+        if request.method == "OPTIONS" or unrouted or not protected:
             return None
         token = bearer_token(request.headers.get("Authorization", ""))
         if token is None:

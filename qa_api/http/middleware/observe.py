@@ -2,8 +2,8 @@
 
 A WSGI middleware around the Flask app, so that it sees the response's end: a streamed chat reply is timed
 and counted when its last byte is sent. The client address is the environ's ``REMOTE_ADDR``, which
-``werkzeug.middleware.proxy_fix.ProxyFix`` rewrites when ``QA_API_TRUSTED_PROXIES`` trusts a proxy in front,
-so logs, metrics and rate limits all see the same address.
+``qa_api.http.middleware.proxy`` (outside this one) sets from the trusted proxies' ``X-Forwarded-For``, so logs,
+metrics and rate limits all see the same address.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from types import TracebackType
 from typing import Any
 
 from flask import Flask, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from qa_api.http import metrics, request_ids
 from qa_api.http.logs import write_access_line
@@ -60,14 +59,10 @@ _observer: Observer | None = None
 
 
 def install(app: Flask, settings: Settings) -> None:
-    """Observe every request to ``app`` as the settings say; behind trusted proxies, take the client address
-    from their ``X-Forwarded-For``."""
+    """Observe every request to ``app`` as the settings say."""
     app.teardown_request(_note_route)
     app.wsgi_app = Observer(app.wsgi_app, with_metrics=settings.metrics,  # type: ignore[method-assign]
                             access_log=settings.access_log, log_queries=settings.log_queries)
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
-                                x_proto=0)
 
 
 def _note_route(exc: BaseException | None) -> None:

@@ -7,10 +7,9 @@ redis-cell and many API gateways use it), a single number, so the table of them 
 limit holds for the server as a whole, however many workers there are (elsewhere the app makes the table,
 shared by any process forked after it, as a preloaded app's workers are); a worker killed mid-update cannot
 wedge it, because the table's lock is a POSIX record lock, which the kernel drops with its holder. A request
-counts against all of a spec's limits or, when one refuses it, against none. Behind a
-reverse proxy every client shares the proxy's address unless ``QA_API_TRUSTED_PROXIES`` believes the
-``X-Forwarded-For`` it passes. Off by default
-(``QA_API_RATE_LIMIT=off``).
+counts against all of a spec's limits or, when one refuses it, against none. The client is
+``request.remote_addr``, which qa_api.http.middleware.proxy takes from the trusted proxies' ``X-Forwarded-For``
+(qa-api serve's nginx, and QA_API_FORWARDED_HOPS more). Off by default (``QA_API_RATE_LIMIT=off``).
 """
 
 from __future__ import annotations

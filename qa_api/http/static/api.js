@@ -1,4 +1,8 @@
 // The page's one way to the public /v1 API, and the one place its errors become sentences a person can act on.
+// When the server has an API key, the page asks for it once (#key-form) and keeps it for the tab.
+
+const KEY_ITEM = "qa-api-key";
+let pendingKey = null;
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -8,17 +12,50 @@ export class ApiError extends Error {
 }
 
 export async function callApi(path, { method = "GET", body, signal } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (error) {
-    if (error.name === "AbortError") throw error;
-    throw new ApiError("The server could not be reached. Check your connection and try again.", 0);
+  for (;;) {
+    const key = sessionStorage.getItem(KEY_ITEM);
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (key) headers.Authorization = `Bearer ${key}`;
+    let response;
+    try {
+      response = await fetch(path, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new ApiError("The server could not be reached. Check your connection and try again.", 0);
+    }
+    if (response.ok) return response.json();
+    if (response.status === 401 && document.getElementById("key-form")) {
+      if (key && sessionStorage.getItem(KEY_ITEM) === key) sessionStorage.removeItem(KEY_ITEM);
+      await askForKey(key ? "That key was not accepted. Enter the server's API key." : null);
+      continue;
+    }
+    throw new ApiError(await explain(response), response.status);
   }
-  if (response.ok) return response.json();
-  throw new ApiError(await explain(response), response.status);
+}
+
+// Show the key form until the person submits a key; every call waiting for one shares the same prompt.
+function askForKey(reason) {
+  if (sessionStorage.getItem(KEY_ITEM)) return Promise.resolve();
+  pendingKey ??= new Promise((resolve) => {
+    const form = document.getElementById("key-form");
+    const input = document.getElementById("api-key");
+    if (reason) {
+      document.getElementById("key-reason").textContent = reason;
+      form.classList.add("key-form-refused");
+    }
+    form.hidden = false;
+    input.value = "";
+    input.focus();
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(KEY_ITEM, input.value.trim());
+      form.hidden = true;
+      pendingKey = null;
+      resolve();
+    }, { once: true });
+  });
+  return pendingKey;
 }
 
 async function explain(response) {

@@ -19,6 +19,9 @@ try {
 }
 
 function render(doc) {
+  // The server leaves the title to this script when it has an API key (the page itself tells nothing).
+  article.querySelector("h1").textContent = doc.title ?? doc.source;
+  document.title = `${doc.title ?? doc.source} · qa-api`;
   document.getElementById("document-meta").replaceChildren(
     code(doc.source), ` · ${doc.passage_count} paragraphs · ${doc.characters.toLocaleString("en")} characters`);
   const answer = answerSpan();

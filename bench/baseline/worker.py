@@ -1,4 +1,7 @@
-"""The gunicorn worker: gthread, hardened against slow clients, answering its own errors as problem+json.
+"""The serving setup before nginx, kept only as ``bench/http``'s baseline: the custom gthread worker that held slow
+clients in its poller (it relies on gunicorn's private names; see bench/README.md).
+
+The gunicorn worker: gthread, hardened against slow clients, answering its own errors as problem+json.
 
 gthread hands a connection to a thread as soon as one byte arrives, and the thread then blocks reading the
 rest, so a client that trickles its request a byte at a time (slowloris) holds a thread for as long as it
