@@ -205,7 +205,8 @@ def test_the_index_figures_match_readiness(client: ContractClient) -> None:
     assert samples["qa_api_index_format_version"] == ready["index_format"]
     assert samples["qa_api_index_build_seconds"] == ready["index_build_seconds"]
     assert samples["qa_api_index_loads_total"] >= 1
-    info = next(dict(labels) for (name, labels) in scrape(client) if name == "qa_api_build_info")
+    info = next(dict(labels) for (name, labels), value in scrape(client).items()
+                if name == "qa_api_build_info" and value == 1)
     assert info["index_built_at"] == ready["index_built_at"] and info["index_format"] == str(ready["index_format"])
 
 

@@ -49,7 +49,8 @@ INDEX_TERMS = _index_gauge("terms", "Distinct terms in the loaded index.")
 INDEX_BUILD_SECONDS = _index_gauge("build_seconds", "How long the loaded index took to build.")
 INDEX_BUILT = _index_gauge("built_timestamp_seconds", "When the loaded index was built (Unix time).")
 INDEX_FORMAT = _index_gauge("format_version", "Format version of the loaded index.")
-BUILD_INFO = Gauge("qa_api_build_info", "Always 1; the labels name the server's version and its index build.",
+BUILD_INFO = Gauge("qa_api_build_info", "1 for the index served (0 for one served before it); the labels name "
+                   "the server's version and its index build.",
                    ["version", "index_format", "index_built_at", "corpus_checksum"],
                    multiprocess_mode="livemostrecent")
 
@@ -70,6 +71,7 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
 # Each series' child, kept: finding it through labels() costs as much again as counting.
 _requests: dict[tuple[str, str, str], Counter] = {}
 _latency: dict[str, Histogram] = {}
+_build: list[tuple[str, str, str, str]] = []  # the labels of the index this process serves
 
 
 def record_index(stats: CorpusStats) -> None:
@@ -81,7 +83,11 @@ def record_index(stats: CorpusStats) -> None:
     INDEX_BUILD_SECONDS.set(stats.build_seconds)
     INDEX_BUILT.set(datetime.fromisoformat(stats.built_at).timestamp())
     INDEX_FORMAT.set(stats.index_format)
-    BUILD_INFO.labels(__version__, str(stats.index_format), stats.built_at, stats.corpus_checksum[:16]).set(1)
+    labels = (__version__, str(stats.index_format), stats.built_at, stats.corpus_checksum[:16])
+    if _build[:1] and _build[0] != labels:  # a process serves one index: the one it served before is not current
+        BUILD_INFO.labels(*_build[0]).set(0)
+    BUILD_INFO.labels(*labels).set(1)
+    _build[:] = [labels]
 
 
 def scrape_registry() -> CollectorRegistry:
