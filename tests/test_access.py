@@ -145,8 +145,7 @@ def test_no_path_is_redirected_and_no_location_names_the_host(locked_app: Flask,
 
 def test_with_a_key_the_pages_tell_nothing_about_the_corpus(locked_app: Flask, app: Flask) -> None:
     source = "000_991727d72fd32601.txt"  # a document with a title
-    index = app.extensions["qa_api"].index
-    title = index.documents[index.document_index(source)].title
+    title = app.extensions["qa_api"].document(source)[0].title
     assert title and title in app.test_client().get(f"/documents/{source}").get_data(as_text=True)
     client = locked_app.test_client()
     document = client.get(f"/documents/{source}")
@@ -154,9 +153,10 @@ def test_with_a_key_the_pages_tell_nothing_about_the_corpus(locked_app: Flask, a
     assert 'id="key-form"' in document.get_data(as_text=True)
     unknown = client.get("/documents/no-such-file.txt")
     assert unknown.status_code == 200 and "No such document" not in unknown.get_data(as_text=True)
-    count = len(app.extensions["qa_api"].index.documents)
-    assert f"the {count} articles" in app.test_client().get("/").get_data(as_text=True)
-    assert f"the {count} articles" not in client.get("/").get_data(as_text=True)
+    count = len(app.extensions["qa_api"].documents())
+    assert f"the {count} documents" in app.test_client().get("/").get_data(as_text=True)
+    assert f"{count} documents" not in client.get("/").get_data(as_text=True)
+    assert "What about" not in client.get("/").get_data(as_text=True)  # no example drawn from the corpus
     assert 'id="key-form"' not in app.test_client().get("/").get_data(as_text=True)
 
 

@@ -49,12 +49,8 @@ def find_binary() -> str | None:
 
 
 def write_config(front: Front, directory: Path) -> Path:
-    """Write the error bodies, the temporary directories and the configuration into ``directory`` (private to
-    this run); return the configuration's path."""
-    errors = directory / "errors"
-    errors.mkdir(mode=0o700)
-    for status in ERROR_STATUSES:
-        (errors / f"{status}.json").write_bytes(problem_body(status))
+    """Write the temporary directories and the configuration into ``directory`` (private to this run); return
+    the configuration's path."""
     for name in TEMP_PATHS:
         (directory / name).mkdir(mode=0o700)
     config = directory / "nginx.conf"
@@ -64,10 +60,11 @@ def write_config(front: Front, directory: Path) -> Path:
 
 def render(front: Front, directory: Path) -> str:
     temp_paths = "\n".join(f"    {name}_temp_path {directory / name};" for name in TEMP_PATHS)
-    error_pages = "\n".join(f"        error_page {status}{' 494' if status == 400 else ''} /_problem/{status}.json;"
+    error_pages = "\n".join(f"        error_page {status}{' 494' if status == 400 else ''} @problem{status};"
                             for status in ERROR_STATUSES)
     # A request line naming an HTTP version nginx does not speak is malformed input like any other.
-    error_pages += "\n        error_page 505 =400 /_problem/400.json;"
+    error_pages += "\n        error_page 505 =400 @problem400;"
+    problems = "\n".join(_problem_location(status) for status in ERROR_STATUSES)
     return f"""\
 # Written by `qa-api serve` for this run (qa_api/serving/nginx.py); see docs/operations.md.
 {_user()}worker_processes 1;
@@ -117,18 +114,7 @@ http {{
         listen {_address(front.host)}:{front.port} backlog=1024;
 {error_pages}
 
-        location /_problem/ {{
-            internal;
-            alias {directory / "errors"}/;
-            types {{ }}
-            default_type application/problem+json;
-            etag off;
-            add_header X-Content-Type-Options nosniff always;
-            add_header Content-Security-Policy "default-src 'none'; frame-ancestors 'none'" always;
-            add_header Referrer-Policy no-referrer always;
-            add_header Cache-Control no-store always;
-            add_header Allow $allow_header always;
-        }}
+{problems}
 
         location / {{
             proxy_pass http://gunicorn;
@@ -153,6 +139,23 @@ http {{
     }}
 }}
 """
+
+
+def _problem_location(status: int) -> str:
+    """The named location that answers ``status`` as problem+json, with nginx's own request id as the body's
+    ``instance`` and the ``X-Request-Id`` header, as the app does for its errors."""
+    body = problem_body(status, request_id="$request_id").decode().replace("\\", "\\\\").replace("'", "\\'")
+    return f"""\
+        location @problem{status} {{
+            default_type application/problem+json;
+            add_header X-Request-Id $request_id always;
+            add_header X-Content-Type-Options nosniff always;
+            add_header Content-Security-Policy "default-src 'none'; frame-ancestors 'none'" always;
+            add_header Referrer-Policy no-referrer always;
+            add_header Cache-Control no-store always;
+            add_header Allow $allow_header always;
+            return {status} '{body}';
+        }}"""
 
 
 def _user() -> str:
