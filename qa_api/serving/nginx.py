@@ -60,10 +60,12 @@ def write_config(front: Front, directory: Path) -> Path:
 
 def render(front: Front, directory: Path) -> str:
     temp_paths = "\n".join(f"    {name}_temp_path {directory / name};" for name in TEMP_PATHS)
-    error_pages = "\n".join(f"        error_page {status}{' 494' if status == 400 else ''} @problem{status};"
+    # An error page is a URI, not a named location: nginx cannot redirect to a named location while it is still
+    # reading the request line.
+    error_pages = "\n".join(f"        error_page {status}{' 494' if status == 400 else ''} /_problem/{status};"
                             for status in ERROR_STATUSES)
     # A request line naming an HTTP version nginx does not speak is malformed input like any other.
-    error_pages += "\n        error_page 505 =400 @problem400;"
+    error_pages += "\n        error_page 505 =400 /_problem/400;"
     problems = "\n".join(_problem_location(status) for status in ERROR_STATUSES)
     return f"""\
 # Written by `qa-api serve` for this run (qa_api/serving/nginx.py); see docs/operations.md.
@@ -146,7 +148,8 @@ def _problem_location(status: int) -> str:
     ``instance`` and the ``X-Request-Id`` header, as the app does for its errors."""
     body = problem_body(status, request_id="$request_id").decode().replace("\\", "\\\\").replace("'", "\\'")
     return f"""\
-        location @problem{status} {{
+        location = /_problem/{status} {{
+            internal;
             default_type application/problem+json;
             add_header X-Request-Id $request_id always;
             add_header X-Content-Type-Options nosniff always;
