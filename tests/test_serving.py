@@ -32,10 +32,12 @@ def test_the_nginx_configuration_reads_whole_requests_within_the_limits(tmp_path
         assert f'proxy_set_header {forged} "";' in config  # what a client sends of these never reaches gunicorn
     assert f"client_header_timeout {errors.REQUEST_DEADLINE_S}s;" in config
     for status in nginx.ERROR_STATUSES:
-        assert f" /_problem/{status}.json;" in config
-        problem = json.loads((tmp_path / "errors" / f"{status}.json").read_text())
+        assert f" /_problem/{status};" in config
+        body = config.split(f"location = /_problem/{status} {{", 1)[1].split(f"return {status} '", 1)[1]
+        problem = json.loads(body.split("';", 1)[0])
         assert problem["status"] == status and problem["title"] and problem["detail"]
-    assert "error_page 505 =400 /_problem/400.json;" in config
+        assert problem["instance"] == "$request_id"  # nginx's id for the request, also sent as X-Request-Id
+    assert "error_page 505 =400 /_problem/400;" in config
     assert all(str(tmp_path) in line for line in config.splitlines() if "_temp_path " in line)
     assert ("user " in config) == (os.geteuid() == 0)
     assert "listen [::1]:8123 " in nginx.render(nginx.Front("::1", 8123, tmp_path, 1), tmp_path)
