@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test install install-dev nginx index lint typecheck pytest eval lock clean bench bench-http
+.PHONY: run test install install-dev nginx index lint imports typecheck pytest eval lock clean bench bench-http
 
 run: install nginx index
 	$(BIN)/qa-api serve
@@ -14,7 +14,7 @@ run: install nginx index
 nginx:
 	@[ "$${QA_API_PROXY:-nginx}" = off ] || scripts/install-nginx
 
-test: install-dev lint typecheck pytest
+test: install-dev lint imports typecheck pytest
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
@@ -26,7 +26,8 @@ $(VENV)/.runtime: requirements.txt requirements-model.txt pyproject.toml
 	$(PIP) install --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+# The checks install the optional MCP extra too, so that it is tested.
+$(VENV)/.dev: $(VENV)/.runtime requirements-mcp.txt requirements-dev.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
@@ -35,6 +36,10 @@ index: install
 
 lint: install-dev
 	$(BIN)/ruff check .
+
+# The import contract in pyproject.toml: layers import only the layers below them.
+imports: install-dev
+	$(BIN)/lint-imports
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -63,9 +68,16 @@ lock:
 	.lock-venv/bin/pip install -q -r requirements.in
 	{ echo "# Pinned runtime dependencies, resolved from requirements.in (make lock)."; \
 	  .lock-venv/bin/pip freeze --all | grep -viE '^(pip|setuptools|wheel)=='; } > requirements.txt
+	.lock-venv/bin/pip install -q -r requirements-mcp.in
+	{ echo "# Pinned dependencies of the MCP server, the optional extra qa-api[mcp] (make lock)."; \
+	  echo "-r requirements.txt"; \
+	  .lock-venv/bin/pip freeze --all | grep -viE '^(pip|setuptools|wheel)==' | grep -vxFf requirements.txt; \
+	} > requirements-mcp.txt
 	.lock-venv/bin/pip install -q -r requirements-dev.in
-	{ echo "# Pinned test and check tools, resolved from requirements-dev.in (make lock)."; echo "-r requirements.txt"; \
-	  .lock-venv/bin/pip freeze --all | grep -viE '^(pip|setuptools|wheel)==' | grep -vxFf requirements.txt; } > requirements-dev.txt
+	{ echo "# Pinned test and check tools, resolved from requirements-dev.in (make lock)."; \
+	  echo "-r requirements-mcp.txt"; \
+	  .lock-venv/bin/pip freeze --all | grep -viE '^(pip|setuptools|wheel)==' \
+	    | grep -vxFf requirements.txt | grep -vxFf requirements-mcp.txt; } > requirements-dev.txt
 	rm -rf .lock-venv
 
 clean:

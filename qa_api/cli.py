@@ -131,8 +131,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0  # not reached
 
 
+MCP_MISSING = ("qa-api mcp needs the MCP SDK, an optional extra: pip install 'qa-api[mcp]' "
+               "(in a checkout: .venv/bin/pip install -r requirements-mcp.txt)")
+
+
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
+    try:
+        from qa_api.frontends.mcp import build_server  # the MCP SDK loads only for this command
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "mcp":
+            raise
+        print(f"qa-api: error: {MCP_MISSING}", file=sys.stderr)
+        return 2
 
     service = QAService.open(settings, progress=progress_bar)
     build_server(service, describe(service, settings)).run("stdio")

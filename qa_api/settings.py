@@ -1,36 +1,44 @@
-"""One place for configuration: every setting, its default and its help, read once from ``QA_API_*`` variables."""
+"""One place for configuration: every setting, its default and its help, read once from ``QA_API_*`` variables.
+
+pydantic-settings reads and checks them: a value of the wrong type or out of range is refused with the
+variable's name (``ConfigError``), and switches take the usual words (1/0, true/false, yes/no, on/off).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_api.errors import ConfigError
 
-PROXIES = ("nginx", "off")
 
 
-def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
-    return field(default=default, repr=not secret, metadata={"help": help, "env": env})
+def _setting(default: Any, help: str, *, also: tuple[str, ...] = (), secret: bool = False, **limits: Any) -> Any:
+    """A setting: its default, its line of help, other names it is read from (the first given wins), and its
+    bounds."""
+    alias = AliasChoices(*also) if also else None
+    return Field(default, description=help, repr=not secret, validation_alias=alias, **limits)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
+class Settings(BaseSettings):
     """Settings of the service, the CLI and the index builder. Environment name: ``QA_API_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_API_", frozen=True, extra="forbid", env_ignore_empty=True,
+                                      populate_by_name=True, validate_default=False)
 
     corpus_dir: Path = _setting(Path("seeds"), "Directory of documents to index (searched recursively): "
                                                     "UTF-8 `.txt` and `.md`, `.html`, `.pdf` (docs/documents.md).")
     index_dir: Path = _setting(Path("index"), "Directory the built index is written to and loaded from.")
     host: str = _setting("127.0.0.1", "Address the server binds to.")
-    port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).", env="PORT")
-    workers: int = _setting(2, "Gunicorn worker processes (2 suits a 2-core machine).")
-    threads: int = _setting(4, "Threads per gunicorn worker (requests one worker serves at once).")
-    k1: float = _setting(1.5, "BM25 term-frequency saturation (k1). Same default as rank-bm25.")
-    b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.")
+    port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).",
+                         also=("QA_API_PORT", "PORT", "port"), ge=1, le=65535)
+    workers: int = _setting(2, "Gunicorn worker processes (2 suits a 2-core machine).", ge=1)
+    threads: int = _setting(4, "Threads per gunicorn worker (requests one worker serves at once).", ge=1)
+    k1: float = _setting(1.5, "BM25 term-frequency saturation (k1). Same default as rank-bm25.", ge=0)
+    b: float = _setting(0.75, "BM25 length normalisation (b). Same default as rank-bm25.", ge=0, le=1)
     epsilon: float = _setting(0.25, "BM25Okapi floor for negative IDF, as a fraction of the mean IDF.")
     dense: bool = _setting(True, "Embed every sentence at index build (all-MiniLM-L6-v2) and re-rank ask's candidates "
                                  "with them. Off for corpora too large to embed: ask then ranks by BM25 and lexical "
@@ -57,24 +65,20 @@ class Settings:
                                       "status, duration, bytes, client).")
     log_queries: bool = _setting(False, "Also put each request's path and query text (search words, questions) in "
                                         "the access log; they may be personal.")
-    proxy: str = _setting("nginx", "Front end of `qa-api serve`: `nginx` (started in front of gunicorn, holding "
-                                   "slow clients), or `off` to serve gunicorn directly behind a buffering proxy of "
-                                   "your own (docs/operations.md).")
+    proxy: Literal["nginx", "off"] = _setting(
+        "nginx", "Front end of `qa-api serve`: `nginx` (started in front of gunicorn, holding slow clients), or "
+                 "`off` to serve gunicorn directly behind a buffering proxy of your own (docs/operations.md).")
     forwarded_hops: int = _setting(0, "Proxies of your own in front of the server whose `X-Forwarded-For` entry the "
-                                      "app trusts for the client address (qa-api's own nginx is trusted already).")
+                                      "app trusts for the client address (qa-api's own nginx is trusted already).",
+                                   ge=0)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read settings from ``QA_API_*`` variables; keyword overrides win over the environment."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            names = [f"QA_API_{f.name.upper()}"] + ([f.metadata["env"]] if f.metadata.get("env") else [])
-            raw = next((environ[n] for n in names if environ.get(n)), None)
-            if raw is not None:
-                values[f.name] = _coerce(f.name, f.default, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Read settings from ``QA_API_*`` variables; keyword overrides (None: not given) win over them."""
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError("; ".join(_described(e) for e in exc.errors())) from None
 
     @property
     def allowed_origins(self) -> frozenset[str]:
@@ -87,37 +91,20 @@ class Settings:
             raise ConfigError(f"QA_API_METRICS_ADDRESS={self.metrics_address!r} is not host:port")
         return host.strip("[]"), int(port)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir))
-        object.__setattr__(self, "index_dir", Path(self.index_dir))
-        if not 1 <= self.port <= 65535:
-            raise ConfigError(f"port must be 1..65535, got {self.port}")
-        if self.workers < 1 or self.threads < 1:
-            raise ConfigError(f"workers and threads must be at least 1, got {self.workers} and {self.threads}")
+    @model_validator(mode="after")
+    def _possible(self) -> Settings:
         if self.metrics_address:
             self.metrics_bind()
-        if self.proxy not in PROXIES:
-            raise ConfigError(f"proxy must be one of {', '.join(PROXIES)}, got {self.proxy!r}")
-        if self.forwarded_hops < 0:
-            raise ConfigError(f"forwarded_hops must be at least 0, got {self.forwarded_hops}")
-        if self.k1 < 0 or not 0 <= self.b <= 1:
-            raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
+        return self
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:
     """(environment variable, default, help) for every setting, for the README and the CLI."""
-    return [(f"QA_API_{f.name.upper()}", f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]
+    return [(f"QA_API_{name.upper()}", f.default, f.description or "") for name, f in Settings.model_fields.items()]
 
 
-_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-
-
-def _coerce(name: str, default: Any, raw: str) -> Any:
-    try:
-        if isinstance(default, bool):
-            return _BOOLEANS[raw.strip().lower()]
-        if isinstance(default, Path):
-            return Path(raw)
-        return type(default)(raw)
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"QA_API_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+def _described(error: Any) -> str:
+    name = str(error["loc"][0]) if error["loc"] else ""
+    variable = name if name.isupper() else f"QA_API_{name.upper()}"
+    value = f"={error['input']!r}" if name and not isinstance(error.get("input"), dict) else ""
+    return f"{variable}{value}: {error['msg']}" if name else str(error["msg"])

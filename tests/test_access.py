@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from flask import Flask
 from openapi_core import OpenAPI
@@ -20,7 +18,7 @@ ORIGIN = "https://chat.example.org"
 
 @pytest.fixture(scope="module")
 def locked_app(settings: Settings, service: QAService) -> Flask:
-    return create_app(dataclasses.replace(settings, key=KEY, cors_origins=f"{ORIGIN}, http://localhost:3000/"),
+    return create_app(settings.model_copy(update=dict(key=KEY, cors_origins=f"{ORIGIN}, http://localhost:3000/")),
                       service)
 
 
@@ -121,7 +119,7 @@ def test_cors_is_off_by_default(app: Flask) -> None:
 
 
 def test_any_origin_with_a_star(settings: Settings, service: QAService) -> None:
-    open_app = create_app(dataclasses.replace(settings, cors_origins="*"), service)
+    open_app = create_app(settings.model_copy(update=dict(cors_origins="*")), service)
     assert preflight(open_app, "https://anything.example")["Access-Control-Allow-Origin"] == "*"
 
 
@@ -170,7 +168,7 @@ def test_with_a_key_the_pages_tell_nothing_about_the_corpus(locked_app: Flask, a
 def test_the_client_address_comes_from_trusted_proxies_only(settings: Settings, service: QAService,
                                                             remote_addr: str, forwarded_for: str, hops: int,
                                                             client: str) -> None:
-    app = create_app(dataclasses.replace(settings, forwarded_hops=hops), service)
+    app = create_app(settings.model_copy(update=dict(forwarded_hops=hops)), service)
     seen: list[str | None] = []
 
     @app.get("/whoami")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -91,3 +94,20 @@ def test_the_documents_are_resources(index_dir: Path) -> None:
     content = read.contents[0]
     assert isinstance(content, TextResourceContents)
     assert content.text == (SEEDS / "002_43d8ff92c46573de.txt").read_text(encoding="utf-8")
+
+
+def test_without_the_mcp_extra_the_command_says_what_to_install(index_dir: Path) -> None:
+    blocked = ("import sys; sys.modules['mcp'] = None  # as if the optional extra were not installed\n"
+               "from qa_api.cli import main; sys.exit(main(['mcp']))")
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QA_API_CORPUS_DIR": str(SEEDS), "QA_API_INDEX_DIR": str(index_dir)})
+    assert done.returncode == 2
+    assert "pip install 'qa-api[mcp]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_mcp_sdk_is_an_optional_extra_not_a_runtime_pin() -> None:
+    runtime = (ROOT / "requirements.txt").read_text().lower().splitlines()
+    assert not [line for line in runtime if line.startswith(("mcp==", "mcp-types=="))]
+    assert "mcp==" in (ROOT / "requirements-mcp.txt").read_text()
+    requires = importlib.metadata.requires("qa-api") or []
+    assert any(r.startswith("mcp") and 'extra == "mcp"' in r for r in requires)

@@ -3,7 +3,6 @@ test_observability_live.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
@@ -30,7 +29,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def observed(settings: Settings, service: QAService, openapi: OpenAPI, **changes: Any) -> ContractClient:
-    return ContractClient(create_app(dataclasses.replace(settings, **changes), service), openapi)
+    return ContractClient(create_app(settings.model_copy(update=dict(**changes)), service), openapi)
 
 
 def scrape(client: ContractClient, headers: dict[str, str] | None = None) -> Samples:

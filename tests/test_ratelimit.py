@@ -3,7 +3,6 @@ OpenAI error shape on the OpenAI-compatible routes), one allowance per client ac
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
 import os
 import signal
@@ -23,7 +22,7 @@ from tests.live import start_server, wait_for
 
 
 def limited_client(settings: Settings, service: QAService, openapi: OpenAPI, limit: str) -> ContractClient:
-    app = create_app(dataclasses.replace(settings, rate_limit=limit), service)
+    app = create_app(settings.model_copy(update=dict(rate_limit=limit)), service)
     return ContractClient(app, openapi)
 
 
@@ -72,7 +71,7 @@ def test_clients_are_counted_apart(settings: Settings, service: QAService, opena
 
 def test_a_malformed_limit_is_a_config_error(settings: Settings, service: QAService) -> None:
     with pytest.raises(ConfigError):
-        create_app(dataclasses.replace(settings, rate_limit="lots"), service)
+        create_app(settings.model_copy(update=dict(rate_limit="lots")), service)
 
 
 def test_a_limit_allows_its_burst_then_one_request_per_interval() -> None:

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from qa_api.frontends.conversation import Reply, compose_reply, count_tokens, notice, read_conversation
 
-from .api import parse_json, service, unknown_sources
 from .chat_models import ChatRequest, OpenAIError
+from .context import parse_json, service
 from .middleware.observe import note_query
 from .problems import PROBLEM_JSON
 
@@ -141,7 +141,7 @@ def _require_model(model: str) -> None:
 
 def _require_sources(sources: list[str]) -> None:
     # The OpenAI API answers a body naming a model or a file that does not exist with 404; so does this.
-    if unknown := unknown_sources(sources):
+    if unknown := service().unknown_sources(sources):
         raise ChatError(404, unknown[0], "sources", "source_not_found")
 
 

@@ -7,13 +7,11 @@ from importlib import resources
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, jsonify, render_template, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from qa_api.service import QAService
-from qa_api.settings import Settings
-
 from . import metrics
+from .context import service, settings
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -26,8 +24,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    svc: QAService = current_app.extensions["qa_api"]
-    stats = svc.stats()
+    stats = service().stats()
     return jsonify(
         status="ready",
         documents=stats.documents,
@@ -42,8 +39,7 @@ def readyz() -> Response:
 
 @bp.get("/metrics")
 def metrics_text() -> Response:
-    settings: Settings = current_app.config["QA_API_SETTINGS"]
-    if not settings.metrics:
+    if not settings().metrics:
         raise NotFound("Metrics are off (QA_API_METRICS).")
     return Response(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
 

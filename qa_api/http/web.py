@@ -14,18 +14,14 @@ from flask import Blueprint, current_app, render_template
 
 from qa_api.frontends.about import About, describe, told_by_settings
 from qa_api.frontends.schemas import MAX_QUESTION_CHARS
-from qa_api.service import QAService
+
+from .context import service, settings
 
 bp = Blueprint("web", __name__)
 
 
-def _service() -> QAService:
-    svc: QAService = current_app.extensions["qa_api"]
-    return svc
-
-
 def _locked() -> bool:
-    return bool(current_app.config["QA_API_SETTINGS"].key)
+    return bool(settings().key)
 
 
 def about() -> About:
@@ -33,8 +29,7 @@ def about() -> About:
     a key, only what the settings say."""
     found: About | None = current_app.extensions.get("qa_api.about")
     if found is None:
-        settings = current_app.config["QA_API_SETTINGS"]
-        found = told_by_settings(settings) if _locked() else describe(_service(), settings)
+        found = told_by_settings(settings()) if _locked() else describe(service(), settings())
         current_app.extensions["qa_api.about"] = found
     return found
 
@@ -59,7 +54,7 @@ def document_page(source: str) -> tuple[str, int]:
     if _locked():  # the script learns the title, or that there is no such file, from the API with the key
         return render_template("document.html", source=source, title=None, missing=False), 200
     # Checked here, not only by the script, so an unknown file is an honest 404 for people and crawlers alike.
-    info = next((d for d in _service().documents() if d.source == source), None)
+    info = next((d for d in service().documents() if d.source == source), None)
     if info is None:
         return render_template("document.html", source=source, title=None, missing=True), 404
     return render_template("document.html", source=source, title=info.title, missing=False), 200
