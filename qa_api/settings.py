@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from qa_api.errors import ConfigError
 
 
-
 def _setting(default: Any, help: str, *, also: tuple[str, ...] = (), secret: bool = False, **limits: Any) -> Any:
     """A setting: its default, its line of help, other names it is read from (the first given wins), and its
     bounds."""

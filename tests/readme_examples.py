@@ -1,6 +1,7 @@
-"""The README's `$ curl ...` examples: found, replayed against a server, compared, or rewritten with real output.
+"""The `$ curl ...` examples of the README and docs/: found, replayed against a server, compared, or rewritten with
+real output.
 
-    python -m tests.readme_examples http://127.0.0.1:8000   # rewrite README.md's outputs from that server
+    python -m tests.readme_examples http://127.0.0.1:8000   # rewrite every example's output from that server
 
 An example is a line starting with ``$ curl`` (continued over lines while a quote is open), then its output up
 to the next ``$`` line or the end of the code block. Supported pipes are the ones the README uses:
@@ -19,7 +20,9 @@ from typing import Any
 
 import requests
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCUMENTS = (README, *sorted((ROOT / "docs").glob("*.md")))  # every page whose examples are replayed
 SHOWN_URL = "http://127.0.0.1:8000"
 # Values that differ on every run: timings, build times, generated ids and clocks.
 VOLATILE_KEYS = {"took_ms", "index_built_at", "index_build_seconds", "created", "instance"}
@@ -30,7 +33,7 @@ VOLATILE_VALUES = re.compile(r"^chatcmpl-[0-9a-f]+$")
 class Example:
     command: str
     output: str
-    first_output_line: int  # 0-based line numbers in the README
+    first_output_line: int  # 0-based line numbers in its page
     end_output_line: int
 
 
@@ -79,10 +82,11 @@ def comparable(output: str) -> Any:
 
 
 def rewrite(base_url: str) -> None:
-    lines = README.read_text(encoding="utf-8").splitlines()
-    for example in reversed(find_examples("\n".join(lines))):
-        lines[example.first_output_line:example.end_output_line] = run(example, base_url).splitlines()
-    README.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for page in DOCUMENTS:
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for example in reversed(find_examples("\n".join(lines))):
+            lines[example.first_output_line:example.end_output_line] = run(example, base_url).splitlines()
+        page.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _command_at(lines: list[str], i: int) -> tuple[str, int]:
