@@ -23,7 +23,7 @@ from qa_api.errors import UnknownPassageError, UnknownSourceError
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings, build_postings
 
-FORMAT_VERSION = 2  # 2: block bounds and bitsets beside the postings
+FORMAT_VERSION = 3  # 2: block bounds and bitsets beside the postings; 3: bit-packed gaps and tfs, no weights
 # A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.
 _PARAGRAPH_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 
@@ -155,7 +155,7 @@ def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params,
         "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
         "corpus": {"checksum": corpus.checksum, "documents": len(docs), "passages": len(passages),
                    "skipped": list(corpus.skipped)},
-        "stats": {"terms": len(vocab), "postings": int(postings.docs.shape[0]),
+        "stats": {"terms": len(vocab), "postings": postings.n_postings,
                   "avg_passage_terms": float(np.mean(lengths)) if lengths else 0.0},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 3),

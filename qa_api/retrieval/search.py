@@ -26,7 +26,7 @@ from qa_api.corpus import Passage
 from qa_api.questions.reading import AnswerType, Concept, QueryPlan, QueryReader
 
 from .analysis import Analyzer, Token
-from .bm25 import accumulate, passage_bitset, ranked, top_k, warm_up
+from .bm25 import accumulate, passage_bitset, ranked, score_rows, top_k, warm_up
 from .index import Index
 
 RERANK_DEPTH = 30
@@ -246,15 +246,12 @@ class Searcher:
         return self.reader.aliases.kinds.get(tuple(self.analyzer.terms(name)))
 
     def _explain(self, plan: QueryPlan, row: int, bm25: float, boosts: dict[str, float]) -> Explanation:
+        vocab = self.index.vocab
+        known = [vocab[t] for t in plan.terms if t in vocab]
+        weights = iter(score_rows(self.index.postings, known, [row])[:, 0].tolist())
         per_term: dict[str, float] = {}
         for term in plan.terms:
-            term_id = self.index.vocab.get(term)
-            if term_id is None:
-                per_term[term] = 0.0
-                continue
-            docs, weights = self.index.postings.term_postings(term_id)
-            i = int(np.searchsorted(docs, row))
-            per_term[term] = per_term.get(term, 0.0) + (float(weights[i]) if i < docs.size and docs[i] == row else 0.0)
+            per_term[term] = per_term.get(term, 0.0) + next(weights) if term in vocab else 0.0
         return Explanation(bm25, tuple(per_term.items()), tuple(boosts.items()))
 
 

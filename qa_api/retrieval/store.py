@@ -37,12 +37,10 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 2
+_POSTINGS = ("indptr", "doc_len", "block_ptr", "block_first", "block_last", "block_max", "block_max_tf",
+             "block_min_len", "block_words", "gap_bits", "tf_bits", "packed", "bitset_row", "bitsets")
 _ARRAYS = {
-    "postings_indptr": ("postings", "indptr"), "postings_docs": ("postings", "docs"),
-    "postings_weights": ("postings", "weights"), "idf": ("postings", "idf"), "doc_len": ("postings", "doc_len"),
-    "postings_block_ptr": ("postings", "block_ptr"), "postings_block_last": ("postings", "block_last"),
-    "postings_block_max": ("postings", "block_max"), "postings_bitset_row": ("postings", "bitset_row"),
-    "postings_bitsets": ("postings", "bitsets"),
+    **{f"postings_{name}": ("postings", name) for name in _POSTINGS},
     "passages_doc": ("passages", "doc"), "passages_paragraph": ("passages", "paragraph"),
     "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
     "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
@@ -92,19 +90,25 @@ def load_index(index_dir: Path) -> Index:
         sections = json.loads((build / "sections.json").read_text(encoding="utf-8"))
         documents = [DocumentInfo(d["source"], d["title"], d["first_passage"], d["passage_count"], d["characters"])
                      for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
-        postings = Postings(arrays["postings_indptr"], arrays["postings_docs"], arrays["postings_weights"],
-                            arrays["idf"], arrays["doc_len"], arrays["postings_block_ptr"],
-                            arrays["postings_block_last"], arrays["postings_block_max"],
-                            arrays["postings_bitset_row"], arrays["postings_bitsets"])
+        postings = Postings(BM25Params(**manifest["bm25"]), *(arrays[f"postings_{name}"] for name in _POSTINGS))
         passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
                                 arrays["passages_start"], arrays["passages_end"])
         texts = _load_bytes(build / "texts.bin")
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailableError(f"index build {build.name} is unreadable: {exc}") from exc
-    if len(vocab) != postings.n_terms or postings.indptr.shape[0] != postings.n_terms + 1:
+    if len(vocab) != postings.n_terms or not _consistent(postings):
         raise IndexUnavailableError(f"index build {build.name} is inconsistent")
     return Index(manifest=manifest, vocab=vocab, postings=postings, passages=passages, documents=documents,
                  sections=sections, text_blob=texts, text_offsets=arrays["texts_offsets"])
+
+
+def _consistent(p: Postings) -> bool:
+    """The arrays' lengths agree with each other, so no kernel reads past one."""
+    blocks = int(p.block_ptr[-1]) if p.block_ptr.shape[0] else -1
+    per_block = (p.block_first, p.block_last, p.block_max, p.block_max_tf, p.block_min_len, p.gap_bits, p.tf_bits)
+    return (p.block_ptr.shape[0] == p.indptr.shape[0] and all(a.shape[0] == blocks for a in per_block)
+            and p.block_words.shape[0] == blocks + 1 and p.packed.shape[0] >= int(p.block_words[-1])
+            and p.bitset_row.shape[0] == p.n_terms and p.bitsets.shape[1] == (p.n_docs + 63) // 64)
 
 
 def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
