@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import xxhash
 
 from qa_api.errors import IndexUnavailableError
 from qa_api.retrieval.bm25 import BM25Params
@@ -62,6 +64,25 @@ def test_index_is_rebuilt_when_bm25_parameters_change(corpus_copy: Path, tmp_pat
     open_index(corpus_copy, tmp_path / "idx", BM25Params())
     index = open_index(corpus_copy, tmp_path / "idx", BM25Params(k1=0.9))
     assert index.params.k1 == 0.9
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_never_read(corpus_copy: Path, tmp_path: Path) -> None:
+    """A build whose manifest (intact, checksummed) names format 2, float64 weights per posting, is refused
+    by the loader and replaced by a build of the current format."""
+    open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    old = _current_build(tmp_path / "idx")
+    manifest = json.loads((old / "manifest.json").read_text())
+    (old / "postings_packed.npy").rename(old / "postings_weights.npy")
+    manifest["files"]["postings_weights.npy"] = manifest["files"].pop("postings_packed.npy")
+    raw = json.dumps(dict(manifest, format_version=2), indent=2).encode()
+    (old / "manifest.json").write_bytes(raw)
+    (tmp_path / "idx" / CURRENT).write_text(f"{old.name} {xxhash.xxh3_128_hexdigest(raw)}\n")
+    with pytest.raises(IndexUnavailableError, match=f"index format 2 is not {FORMAT_VERSION}"):
+        load_index(tmp_path / "idx")
+    index = open_index(corpus_copy, tmp_path / "idx", BM25Params())
+    assert _current_build(tmp_path / "idx") != old
+    assert index.manifest["format_version"] == FORMAT_VERSION == 3
+    assert index.n_passages == 59
 
 
 @pytest.mark.parametrize("damage", ["bit-flip", "truncate", "delete"])
