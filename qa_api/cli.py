@@ -23,7 +23,7 @@ from qa_api.service import QAService
 from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
-PROGRESS_MIN_PASSAGES = 5000
+PROGRESS_MIN_FILES = 200
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,12 +141,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def progress_bar(items: Iterable[T], total: int) -> Iterable[T]:
-    """A progress bar on a terminal for large corpora; silent for small ones and in logs."""
-    if total < PROGRESS_MIN_PASSAGES:
+    """A progress bar of the files indexed, on a terminal, for large corpora; silent for small ones."""
+    if total < PROGRESS_MIN_FILES:
         return items
     from tqdm import tqdm
 
-    bar: Iterable[T] = tqdm(items, total=total, unit="passage", desc="indexing", file=sys.stderr)
+    bar: Iterable[T] = tqdm(items, total=total, unit="file", desc="indexing", file=sys.stderr)
     return bar
 
 

@@ -4,12 +4,14 @@ from .reader import (
     Corpus,
     Document,
     Passage,
+    checksum_of,
     corpus_checksum,
     corpus_files,
     load_corpus,
     passage_id_stem,
+    read_document,
     split_document,
 )
 
-__all__ = ["Corpus", "Document", "Passage", "corpus_checksum", "corpus_files", "load_corpus", "passage_id_stem",
-           "split_document"]
+__all__ = ["Corpus", "Document", "Passage", "checksum_of", "corpus_checksum", "corpus_files", "load_corpus",
+           "passage_id_stem", "read_document", "split_document"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -82,27 +82,37 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 def corpus_checksum(corpus_dir: Path) -> str:
     """SHA-256 over every file's relative name and bytes: the index is stale when this changes."""
+    return checksum_of((path.relative_to(corpus_dir).as_posix(), hashlib.sha256(path.read_bytes()).digest())
+                       for path in corpus_files(corpus_dir))
+
+
+def checksum_of(digests: Iterable[tuple[str, bytes]]) -> str:
+    """The corpus checksum from each file's relative name and the SHA-256 of its bytes, in file order."""
     digest = hashlib.sha256()
-    for path in corpus_files(corpus_dir):
-        digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for source, file_digest in digests:
+        digest.update(source.encode() + b"\0")
+        digest.update(file_digest)
     return digest.hexdigest()
+
+
+def read_document(corpus_dir: Path, path: Path) -> tuple[str, bytes, Document | None]:
+    """One file: its relative name, the SHA-256 of its bytes, and its document (None when not UTF-8)."""
+    source = path.relative_to(corpus_dir).as_posix()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.warning("skipping %s: not UTF-8 (byte %d)", source, exc.start)
+        return source, hashlib.sha256(raw).digest(), None
+    return source, hashlib.sha256(raw).digest(), split_document(source, text)
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:
     """Read and split every file. Files that are not UTF-8 are skipped and named in ``Corpus.skipped``."""
-    documents: list[Document] = []
-    skipped: list[str] = []
-    for path in corpus_files(corpus_dir):
-        source = path.relative_to(corpus_dir).as_posix()
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            log.warning("skipping %s: not UTF-8 (byte %d)", source, exc.start)
-            skipped.append(source)
-            continue
-        documents.append(split_document(source, text))
-    return Corpus(tuple(documents), corpus_checksum(corpus_dir), tuple(skipped))
+    read = [read_document(corpus_dir, path) for path in corpus_files(corpus_dir)]
+    documents = tuple(doc for _, _, doc in read if doc is not None)
+    skipped = tuple(source for source, _, doc in read if doc is None)
+    return Corpus(documents, checksum_of((source, digest) for source, digest, _ in read), skipped)
 
 
 def split_document(source: str, text: str) -> Document:

@@ -19,19 +19,21 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xxhash
 
-from qa_api.corpus import Passage, corpus_checksum, load_corpus
+from qa_api.corpus import corpus_checksum
 from qa_api.errors import CorpusError, IndexUnavailableError
 
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings
-from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, build_index, documents_json
+from .builder import Progress as Progress  # re-exported: the service takes one
+from .builder import build_index
+from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, documents_json
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,6 @@ _ARRAYS = {
     "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
     "passages_end": ("passages", "end"), "texts_offsets": ("", "text_offsets"),
 }
-
-Progress = Callable[[Iterable[Passage], int], Iterable[Passage]]
-
 
 def save_index(index: Index, index_dir: Path) -> Path:
     """Write ``index`` as a new build and make it current; returns the build directory."""
@@ -135,7 +134,7 @@ def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyze
 
 def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                     progress: Progress | None) -> Index:
-    save_index(build_index(load_corpus(corpus_dir), analyzer, params, progress), index_dir)
+    save_index(build_index(corpus_dir, analyzer, params, progress), index_dir)
     return load_index(index_dir)
 
 
