@@ -35,7 +35,8 @@ _CODE = re.compile(r">>>|::|^\s*[-*]|\|", re.MULTILINE)
 _COPULA = re.compile(r"(?:The|A|An) ([a-z][a-z ]{2,40}?) (is|are) (?!not )[a-z]")
 _CLAUSE = re.compile(r"(When|If) ([a-z][^,;:]{10,80}), [a-z]")
 _IMPERATIVE = re.compile(r"(Return|Create|Remove|Set|Get|Convert|Raise|Add|Compute|Read|Write|Check|Build|Parse"
-                         r"|Find|Open|Close|Call|Run|Make|Test|Send|Load|Save|Copy|Format|Encode|Decode) ([a-z].{15,110})\.")
+                         r"|Find|Open|Close|Call|Run|Make|Test|Send|Load|Save|Copy|Format|Encode|Decode)"
+                         r" ([a-z].{15,110})\.")
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,14 @@ def write_corpus(pool: list[str], passages: int, directory: Path, seed: int = SE
 
 
 def questions(sentences: list[str], count: int = QUESTIONS, seed: int = SEED) -> list[str]:
-    """``count`` questions, a third of each shape, rewritten from a seeded sample of ``sentences``."""
+    """Up to ``count`` questions, the shapes in turn, rewritten from a seeded sample of ``sentences``."""
     rng = random.Random(seed)
-    shapes = ([q for s in sentences if (q := _what_is(s))], [q for s in sentences if (q := _what_happens(s))],
-              [q for s in sentences if (q := _what_does(s))])
+    shapes = [[q for s in sentences if (q := shape(s))] for shape in (_what_is, _what_happens, _what_does)]
     out: list[str] = []
-    for i in range(count):
-        shape = shapes[i % 3]
-        out.append(shape.pop(rng.randrange(len(shape))))
+    while len(out) < count and any(shapes):
+        for shape in shapes:
+            if shape and len(out) < count:
+                out.append(shape.pop(rng.randrange(len(shape))))
     return out
 
 
