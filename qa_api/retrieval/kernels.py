@@ -554,6 +554,22 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
                 probe_sum += ub[j]
                 probe_cum[probed] = probe_sum * _SLACK
                 probed += 1
+        if probed == 0 and allowed.shape[0] == 0 and size == k and theta >= 0.0:
+            # Nothing to probe and the heap full: a straight pass over the range is cheaper than visiting the
+            # candidates bit by bit, and a passage not seen has score 0, which cannot beat theta.
+            seen[:] = 0
+            for x in range(stop - first):
+                score = acc[x]
+                acc[x] = 0.0
+                if score > theta:
+                    heap_s[worst] = score
+                    heap_d[worst] = first + x
+                    worst = 0
+                    for i in range(1, k):
+                        if heap_s[i] < heap_s[worst] or (heap_s[i] == heap_s[worst] and heap_d[i] > heap_d[worst]):
+                            worst = i
+                    theta = heap_s[worst]
+            continue
         for wi in range(seen.shape[0]):
             word = seen[wi]
             seen[wi] = 0
