@@ -60,7 +60,8 @@ def run(passages: int, n_questions: int, rounds: int, workdir: Path, reuse_index
     build = previous_build(home) if reuse_index and (index / "CURRENT").exists() else build_index(corpus, index)
     (home / "build.json").write_text(json.dumps(build))
     report: dict[str, Any] = {"passages": passages, "questions": len(questions), "rounds": rounds,
-                              "sentence_pool": pool, "build": build, "index_mb": disk_mb(index)}
+                              "sentence_pool": pool, "build": build,
+                              "index_mb": disk_mb(index / (index / "CURRENT").read_text().split()[0])}
     report.update(serve_and_ask(corpus, index, questions, rounds))
     report["in_process_ms"] = in_process(corpus, index, questions)
     report["load_average"] = os.getloadavg()[0]

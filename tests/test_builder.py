@@ -6,6 +6,8 @@ import json
 import random
 import re
 import shutil
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,8 +60,22 @@ def test_a_build_on_several_processes_is_byte_identical_to_one_on_a_single_proce
     monkeypatch.setattr(builder, "PARALLEL_MIN_BYTES", 0)
     one = builder.build_index(corpus, Analyzer(), BM25Params(), workers=1)
     assert not pools
-    several = builder.build_index(corpus, Analyzer(), BM25Params(), workers=3)
+    ticked: list[Path] = []
+    stop = threading.Event()
+
+    def progress(files: Iterable[Path], total: int) -> Iterator[Path]:
+        """Like a terminal progress bar, which starts a thread of its own as it is made."""
+        threading.Thread(target=stop.wait, daemon=True).start()
+        for path in files:
+            ticked.append(path)
+            yield path
+
+    try:
+        several = builder.build_index(corpus, Analyzer(), BM25Params(), progress=progress, workers=3)
+    finally:
+        stop.set()
     assert len(pools) == 1 and len(builder._runs(builder.corpus_files(corpus), 3)) > 6
+    assert ticked == builder.corpus_files(corpus)
     save_index(one, tmp_path / "one")
     save_index(several, tmp_path / "several")
     assert _files(tmp_path / "one") == _files(tmp_path / "several")

@@ -10,6 +10,7 @@ passage costs a regex scan and a dictionary lookup per word.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -59,16 +60,18 @@ def build_index(corpus_dir: Path, analyzer: Analyzer, params: BM25Params, progre
     started = time.perf_counter()
     files = corpus_files(corpus_dir)
     runs = _runs(files, workers or available_cores())
-    ticks = iter(progress(files, len(files))) if progress else iter(())
     vocab: dict[str, int] = {}
     done: list[_Run] = []
     ids: list[NDArray[np.int32]] = []
-    for run, paths in zip(_analyzed(corpus_dir, runs, analyzer), runs, strict=True):
-        to_global = np.array([vocab.setdefault(t, len(vocab)) for t in run.vocab] + [-1], dtype=np.int32)
-        ids.append(to_global[run.term_ids])  # -1 picks the last entry: a stopword stays -1
-        done.append(run)
-        deque(islice(ticks, len(paths)), maxlen=0)
-    deque(ticks, maxlen=0)  # let a progress bar see its end
+    with _pool(len(runs), analyzer) as pool:
+        analyzed = _analyzed(pool, corpus_dir, runs, analyzer)  # workers fork now, before a progress bar's thread
+        ticks = iter(progress(files, len(files))) if progress else iter(())
+        for run, paths in zip(analyzed, runs, strict=True):
+            to_global = np.array([vocab.setdefault(t, len(vocab)) for t in run.vocab] + [-1], dtype=np.int32)
+            ids.append(to_global[run.term_ids])  # -1 picks the last entry: a stopword stays -1
+            done.append(run)
+            deque(islice(ticks, len(paths)), maxlen=0)
+        deque(ticks, maxlen=0)  # let a progress bar see its end
     term_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
     words = np.concatenate([r.columns[3] for r in done]) if done else np.zeros(0, dtype=np.int64)
     kept = term_ids >= 0
@@ -90,19 +93,22 @@ def _runs(files: list[Path], workers: int) -> list[list[Path]]:
     return [files[a:b] for a, b in pairwise(bounds)]
 
 
-def _analyzed(corpus_dir: Path, runs: list[list[Path]], analyzer: Analyzer) -> Iterator[_Run]:
-    """Each run read and analyzed, in order: by worker processes when there are several runs.
+def _pool(runs: int, analyzer: Analyzer) -> contextlib.AbstractContextManager[ProcessPoolExecutor | None]:
+    """Worker processes for several runs, forked so they inherit this process's analyzer and imports; none
+    for one run, or in a process with other threads running (a server), as forking it would be unsafe."""
+    if runs == 1 or threading.active_count() > 1:
+        return contextlib.nullcontext()
+    return ProcessPoolExecutor(min(runs, available_cores()), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_adopt, initargs=(analyzer,))
 
-    Workers are forked, so they inherit this process's analyzer and imports; a process with other threads
-    running (a server) reads its corpus itself, as forking it would be unsafe.
-    """
-    if len(runs) == 1 or threading.active_count() > 1:
-        yield from (_read_run(corpus_dir, run, analyzer) for run in runs)
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(len(runs), available_cores()), mp_context=context, initializer=_adopt,
-                             initargs=(analyzer,)) as pool:
-        yield from pool.map(_read_run_in_worker, [corpus_dir] * len(runs), runs)
+
+def _analyzed(pool: ProcessPoolExecutor | None, corpus_dir: Path, runs: list[list[Path]],
+              analyzer: Analyzer) -> Iterator[_Run]:
+    """Each run read and analyzed, in order. With a pool every run is submitted at once (the workers fork
+    on the first), and results come back in order."""
+    if pool is None:
+        return (_read_run(corpus_dir, run, analyzer) for run in runs)
+    return pool.map(_read_run_in_worker, [corpus_dir] * len(runs), runs)
 
 
 _worker_analyzer: Analyzer | None = None  # a worker's analyzer, inherited from the building process
