@@ -481,11 +481,12 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
 
     MaxScore (Turtle & Flood 1995) run one range of passages at a time, with each term's bound taken from
     the blocks of its postings that overlap the range (block-max, Ding & Suel 2011). A range whose bounds
-    add up to less than the k-th best score so far is skipped whole. Inside a range, the terms that could
-    lift a passage past it are summed term-at-a-time into a small dense accumulator (cache-resident, so
-    even a word found in every passage costs a few nanoseconds a posting), marking candidates in a bitset;
-    the others are summed in for the candidates or probed for the ones that could still make it. Needs
-    non-negative weights. ``range_size`` must be a multiple of 64.
+    add up to less than the k-th best score so far is skipped whole. Inside a range, the terms are split:
+    the non-essential ones have bounds adding up to less than that score (the densest terms first, so that
+    a word found in most passages does not make most passages candidates), and the essential ones are
+    summed term-at-a-time into a small dense accumulator, marking candidates in a bitset; the others are
+    summed in for the candidates or probed for the ones that could still make it. Needs non-negative
+    weights. ``range_size`` must be a multiple of 64.
     """
     indptr, block_ptr, tf_bits, packed, doc_len = pa[0], pa[1], pa[6], pa[7], pa[8]
     idf, bounds = sa[0], sa[1]
@@ -504,7 +505,9 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
     scratch = np.empty(BLOCK, dtype=np.int64)
     ub = np.empty(n, dtype=np.float64)
     order = np.empty(n, dtype=np.int64)
-    cum = np.empty(n, dtype=np.float64)  # cum[i]: most that terms order[0..i] can add together in this range
+    essential = np.empty(n, dtype=np.bool_)
+    by_size = np.empty(n, dtype=np.int64)
+    _order_by(-(c[:, 1] - c[:, 0]).astype(np.float64), by_size)  # most postings first
     acc = np.zeros(range_size, dtype=np.float64)
     seen = np.zeros(range_size >> 6, dtype=np.uint64)
     probe = np.empty(n, dtype=np.int64)
@@ -524,17 +527,23 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
         if total * _SLACK < theta or (total == 0.0 and size == k):
             continue
         _order_by(ub, order)
-        running = 0.0
+        # Non-essential terms: any set whose bounds add up to less than the k-th score, as a passage holding
+        # only those cannot make the top k. The densest terms go first (their postings cost the most to scan,
+        # and a word in most passages would make most passages candidates), then, in the classic MaxScore
+        # way, the weakest.
+        spare = 0.0
         for i in range(n):
-            running += ub[order[i]]
-            cum[i] = running * _SLACK
-        essential = 0
-        while essential < n and cum[essential] < theta:
-            essential += 1
-        for i in range(essential, n):
+            essential[i] = True
+        for i in range(n):
+            j = by_size[i]
+            if (spare + ub[j]) * _SLACK < theta:
+                spare += ub[j]
+                essential[j] = False
+        for i in range(n):
             j = order[i]
-            p = _find(pa, c, j, cur[j], first, docs, scratch, True)
-            cur[j] = _add_range(pa, sa, c, j, idf[terms[j]], p, first, stop, counts[j], acc, seen, docs, True)
+            if essential[j]:
+                p = _find(pa, c, j, cur[j], first, docs, scratch, True)
+                cur[j] = _add_range(pa, sa, c, j, idf[terms[j]], p, first, stop, counts[j], acc, seen, docs, True)
         candidates = 0
         for wi in range(seen.shape[0]):
             candidates += _popcount(seen[wi])
@@ -542,8 +551,10 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
         # next to the candidates, each of which would cost a search) or probed per candidate, strongest first.
         probed = 0
         probe_sum = 0.0
-        for i in range(essential):
+        for i in range(n):
             j = order[i]
+            if essential[j]:
+                continue
             p0 = _find(pa, c, j, cur[j], first, docs, scratch, True)
             p1 = _find(pa, c, j, p0, stop, docs, scratch, False)
             if p1 - p0 <= PROBE_COST * candidates:
