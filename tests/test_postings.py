@@ -11,7 +11,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from bench.corpus import generate, word
-from qa_api.retrieval import kernels
+from qa_api.retrieval import coding
 from qa_api.retrieval.bm25 import (
     BM25Params,
     Postings,
@@ -62,7 +62,7 @@ def awkward() -> tuple[dict[str, int], Postings, dict[int, tuple[np.ndarray, np.
 def test_postings_decode_to_exactly_the_passages_and_frequencies_put_in(awkward) -> None:
     _, postings, truth = awkward
     for term_id, (docs, tf) in truth.items():
-        got_docs, got_tf = kernels.decode_term(postings.arrays, term_id)
+        got_docs, got_tf = coding.decode_term(postings.arrays, term_id)
         np.testing.assert_array_equal(got_docs, docs)
         np.testing.assert_array_equal(got_tf, tf)
     assert postings.gap_bits.max() >= 13 and postings.tf_bits.max() >= 8
@@ -87,7 +87,7 @@ def test_block_maxima_are_exact_and_bounds_hold_under_other_statistics(awkward) 
     _, postings, _ = awkward
 
     def block_maxima(weights: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(weights, np.arange(0, weights.size, kernels.BLOCK))
+        return np.maximum.reduceat(weights, np.arange(0, weights.size, coding.BLOCK))
 
     blocks = [slice(postings.block_ptr[t], postings.block_ptr[t + 1]) for t in range(postings.n_terms)]
     for term_id, block in enumerate(blocks):

@@ -1,7 +1,7 @@
 """Okapi BM25 as small pure functions over arrays, with the exact definitions of ``rank_bm25.BM25Okapi``.
 
 The index stores, for every term, its postings (passage numbers, ascending, with the term's frequency in
-each), coded in blocks of ``kernels.BLOCK``: bit-packed doc-id gaps and frequencies. A weight is computed
+each), coded in blocks of ``coding.BLOCK``: bit-packed doc-id gaps and frequencies. A weight is computed
 when it is needed, in float64 and in rank-bm25's operation order, so it equals rank-bm25's to the last bit:
 
     w(t, d) = idf(t) * (tf * (k1 + 1) / (tf + norm(d))),   norm(d) = k1 * (1 - b + b * |d| / avgdl)
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import kernels
+from . import coding, kernels
 
 BUILD_CHUNK = 65536  # passages per compiled call, so a progress bar moves during long builds
 DENSE_FRACTION = 16  # a term in at least 1/16 of the passages also keeps a bitset of them (for ``total``)
@@ -70,8 +70,8 @@ class Scoring:
 
     def __post_init__(self) -> None:
         s, p = self.stats, self.stats.params
-        tf = np.arange(kernels.TABLE_TF)[:, None]
-        norm = length_norms(np.arange(1 << kernels.TABLE_LEN_SHIFT), s.avgdl, p)[None, :]
+        tf = np.arange(coding.TABLE_TF)[:, None]
+        norm = length_norms(np.arange(1 << coding.TABLE_LEN_SHIFT), s.avgdl, p)[None, :]
         table = term_weights(tf, norm, 1.0, p).ravel()  # idf * x with idf = 1.0 is x itself
         constants = np.array([p.k1, p.b, 1 - p.b, s.avgdl, p.k1 + 1], dtype=np.float64)
         object.__setattr__(self, "arrays", _readonly(s.idf, self.bounds, table, constants))
@@ -144,7 +144,7 @@ class Postings:
                       ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Term ``term_id``'s passages (ascending) and its weight in each."""
         stats = (scoring or self.own).stats
-        docs, tf = kernels.decode_term(self.arrays, term_id)
+        docs, tf = coding.decode_term(self.arrays, term_id)
         norm = length_norms(self.doc_len[docs], stats.avgdl, stats.params)
         return docs, term_weights(tf, norm, stats.idf[term_id], stats.params)
 
@@ -202,7 +202,7 @@ def build_postings(term_ids: NDArray[np.integer], doc_len: NDArray[np.integer], 
     last = np.full(n_terms, -1, dtype=np.int64)
     df = np.zeros(n_terms, dtype=np.int64)
     for first, stop in _chunks(n_docs, progress):
-        kernels.count_df(term_ids, starts, first, stop, last, df)
+        coding.count_df(term_ids, starts, first, stop, last, df)
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
     docs = np.empty(int(indptr[-1]), dtype=np.int32)
@@ -211,7 +211,7 @@ def build_postings(term_ids: NDArray[np.integer], doc_len: NDArray[np.integer], 
     slot = np.zeros(n_terms, dtype=np.int64)
     fill = indptr[:-1].copy()
     for first, stop in _chunks(n_docs, progress):
-        kernels.fill_postings(term_ids, starts, first, stop, last, slot, fill, docs, tf)
+        coding.fill_postings(term_ids, starts, first, stop, last, slot, fill, docs, tf)
     del term_ids, last, slot, fill
     return _coded(params, indptr, docs, tf, lengths.astype(np.int32))
 
@@ -222,18 +222,18 @@ def _coded(params: BM25Params, indptr: NDArray[np.int64], docs: NDArray[np.int32
     df = np.diff(indptr)
     own = Scoring(Statistics.of(params, df, n_docs, mean_length(doc_len)), np.zeros(0))
     block_ptr = np.zeros(indptr.shape[0], dtype=np.int64)
-    np.cumsum(-(-df // kernels.BLOCK), out=block_ptr[1:])
+    np.cumsum(-(-df // coding.BLOCK), out=block_ptr[1:])
     n_blocks = int(block_ptr[-1])
     first, last = np.empty(n_blocks, dtype=np.int32), np.empty(n_blocks, dtype=np.int32)
     block_max = np.empty(n_blocks, dtype=np.float64)
     max_tf, min_len = np.empty(n_blocks, dtype=np.uint8), np.empty(n_blocks, dtype=np.uint16)
     gap_bits, tf_bits = np.empty(n_blocks, dtype=np.uint8), np.empty(n_blocks, dtype=np.uint8)
     words = np.zeros(n_blocks + 1, dtype=np.int64)
-    kernels.block_layout(indptr, docs, tf, doc_len, own.arrays, block_ptr, first, last, block_max, max_tf, min_len,
+    coding.block_layout(indptr, docs, tf, doc_len, own.arrays, block_ptr, first, last, block_max, max_tf, min_len,
                          gap_bits, tf_bits, words)
     np.cumsum(words, out=words)
     packed = np.zeros(int(words[-1]), dtype=np.uint64)
-    kernels.pack_blocks(indptr, docs, tf, block_ptr, gap_bits, tf_bits, words, packed)
+    coding.pack_blocks(indptr, docs, tf, block_ptr, gap_bits, tf_bits, words, packed)
     return Postings(params, indptr, doc_len, block_ptr, first, last, block_max, max_tf, min_len, words, gap_bits,
                     tf_bits, packed, *_bitsets(indptr, docs, df, n_docs))
 
@@ -251,7 +251,7 @@ def _bitsets(indptr: NDArray[np.int64], docs: NDArray[np.int32], df: NDArray[np.
     dense = np.flatnonzero(df * DENSE_FRACTION >= max(n_docs, 1)).astype(np.int64)
     rows = np.full(df.shape[0], -1, dtype=np.int32)
     rows[dense] = np.arange(dense.shape[0], dtype=np.int32)
-    return rows, kernels.fill_bitsets(indptr, docs, dense, (n_docs + 63) // 64)
+    return rows, coding.fill_bitsets(indptr, docs, dense, (n_docs + 63) // 64)
 
 
 def ranked(postings: Postings, query_terms: Mapping[int, float], k: int,
@@ -287,7 +287,7 @@ def score_rows(postings: Postings, terms: Sequence[int], rows: Sequence[int] | N
     row_ids = np.asarray(rows, dtype=np.int64).reshape(-1)
     if row_ids.size and (row_ids.min() < 0 or row_ids.max() >= postings.n_docs):
         raise ValueError(f"passage rows must be in 0..{postings.n_docs - 1}")
-    out: NDArray[np.float64] = kernels.score_rows(postings.arrays, (scoring or postings.own).arrays, term_ids,
+    out: NDArray[np.float64] = coding.score_rows(postings.arrays, (scoring or postings.own).arrays, term_ids,
                                                   row_ids)
     return out
 

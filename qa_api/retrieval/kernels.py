@@ -1,297 +1,29 @@
-"""Compiled loops behind ``bm25``: the build's counting sort and block coding, and exact top-k search.
+"""Exact top-k search over the coded postings (``coding``), compiled: block-max MaxScore, one range of
+passages at a time, and the count of passages a query matches.
 
-Postings are coded in blocks of ``BLOCK``: a block keeps its first passage, its last passage, its largest
-weight and the bit widths of its packed doc-id gaps and term frequencies; the gaps (minus one) and the
-frequencies (minus one) follow, each bit-packed at the smallest width that holds the block's largest value.
-Search decodes a block's passages only when it needs one of them, into a small per-term buffer, reads a
-frequency straight from its bits when it needs it, and computes each weight from the frequency, the
-passage's length norm and the term's IDF as it goes.
-
-The arrays travel in two tuples: ``pa`` (the coded postings and their passages' lengths, see
-``bm25.Postings``) and ``sa`` (how they are scored, see ``bm25.Scoring``: IDF per term, an upper bound of the
-weights in each block, a table of tf (k1 + 1) / (tf + norm) by tf and passage length, and k1, b, 1 - b,
-avgdl and k1 + 1), so postings can be scored under statistics other than the ones they were built with.
-
-Numba compiles each function on first use and caches the machine code beside this file (or in
-``NUMBA_CACHE_DIR``), so only the first process after an install pays the compile. Callers hand in
-read-only arrays for the search kernels, so a memory-mapped index and one built in memory share one
+The arrays come in the tuples ``coding`` describes: ``pa`` (the coded postings) and ``sa`` (how they are
+scored). Callers hand in read-only arrays, so a memory-mapped index and one built in memory share one
 compiled signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-import numba
 import numpy as np
 
-BLOCK = 64  # postings per block: the unit of coding, skipping and block-max bounds
-_SHIFT = 6  # log2(BLOCK)
+from .coding import BLOCK, SHIFT, TABLE_LEN_SHIFT, TABLE_TF, U1, U63, compiled, decode_docs, tf_at, tf_word, weight
+
 PROBE_COST = 8  # a search in a posting list costs about this many sequential postings
 RANGE = 4096  # passages per range that search bounds, skips or sums as a whole
-TABLE_TF = 16  # the weight table covers tf < 16 ...
-TABLE_LEN_SHIFT = 10  # ... and passage lengths < 1024 (anything else is computed directly)
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
 _DEBRUIJN_POS = np.array([0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43, 22,
                           45, 39, 33, 30, 24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23,
                           11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6], dtype=np.int64)
-_U1 = np.uint64(1)
-_U63 = np.uint64(63)
 # Pruning compares a partial score plus an upper bound against the k-th best score. Both are sums of the
 # same float64 weights added in different orders, so allow for rounding before skipping anything.
 _SLACK = 1.0 + 1e-9
 
-
-def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Compile with numba; typed loosely, as numba dispatches on the array types it is given.
-
-    NumPy's error model: no divisor here can be zero, and without Python's zero-division checks LLVM
-    keeps the loops simple. Float operations are never reordered or fused (no fastmath), so each weight
-    is the same float64 that rank-bm25 computes.
-    """
-    try:
-        return cast(Callable[..., Any], numba.njit(cache=True, nogil=True, error_model="numpy")(fn))
-    except RuntimeError:  # no writable cache directory (a read-only install): compile in memory on first use
-        return cast(Callable[..., Any], numba.njit(nogil=True, error_model="numpy")(fn))
-
-
-# --- build ---
-
-@compiled
-def count_df(term_ids: Any, starts: Any, first: int, stop: int, last: Any, df: Any) -> None:
-    """Add to ``df`` the number of passages in [first, stop) that contain each term."""
-    for d in range(first, stop):
-        for p in range(starts[d], starts[d + 1]):
-            t = term_ids[p]
-            if last[t] != d:
-                last[t] = d
-                df[t] += 1
-
-
-@compiled
-def fill_postings(term_ids: Any, starts: Any, first: int, stop: int, last: Any, slot: Any, fill: Any,
-                  docs: Any, tf: Any) -> None:
-    """Place passages [first, stop) in their terms' postings (ascending, since passages come in order)."""
-    for d in range(first, stop):
-        for p in range(starts[d], starts[d + 1]):
-            t = term_ids[p]
-            if last[t] != d:
-                last[t] = d
-                s = fill[t]
-                fill[t] = s + 1
-                slot[t] = s
-                docs[s] = d
-                tf[s] = 1
-            else:
-                tf[slot[t]] += 1
-
-
-@compiled
-def _width(value: int) -> int:
-    """Bits needed for a non-negative value (0 for 0)."""
-    bits = 0
-    while value > 0:
-        bits += 1
-        value >>= 1
-    return bits
-
-
-@compiled
-def _pow2_width(value: int) -> int:
-    """The smallest of 0, 1, 2, 4, 8, 16, 32 bits that holds a non-negative value: a frequency packed at such
-    a width never straddles two words, so reading one takes a shift and a mask."""
-    bits = _width(value)
-    width = 0 if bits == 0 else 1
-    while width < bits:
-        width *= 2
-    return width
-
-
-@compiled
-def _words(n: int, width: int) -> int:
-    return (n * width + 63) >> 6
-
-
-@compiled
-def block_layout(indptr: Any, docs: Any, tf: Any, doc_len: Any, sa: Any, block_ptr: Any, block_first: Any,
-                 block_last: Any, block_max: Any, block_max_tf: Any, block_min_len: Any, gap_bits: Any,
-                 tf_bits: Any, block_words: Any) -> None:
-    """Per block: first and last passage, largest weight, largest tf and shortest passage (both clamped so
-    they stay bounds), bit widths, and (in ``block_words[q + 1]``) how many 64-bit words it packs into."""
-    for t in range(indptr.shape[0] - 1):
-        lo, hi = indptr[t], indptr[t + 1]
-        q = block_ptr[t]
-        for start in range(lo, hi, BLOCK):
-            stop = min(start + BLOCK, hi)
-            best = _score(sa, sa[0][t], tf[start], doc_len[docs[start]])
-            max_gap = 0
-            max_tf = tf[start]
-            min_len = doc_len[docs[start]]
-            for p in range(start + 1, stop):
-                w = _score(sa, sa[0][t], tf[p], doc_len[docs[p]])
-                if w > best:
-                    best = w
-                max_gap = max(max_gap, docs[p] - docs[p - 1] - 1)
-                max_tf = max(max_tf, tf[p])
-                min_len = min(min_len, doc_len[docs[p]])
-            n = stop - start
-            block_first[q] = docs[start]
-            block_last[q] = docs[stop - 1]
-            block_max[q] = best
-            block_max_tf[q] = min(max_tf, 255)  # 255: "255 or more", read as unbounded
-            block_min_len[q] = min(min_len, 65535)  # a shorter length than the real one still bounds
-            gap_bits[q] = _width(max_gap)
-            tf_bits[q] = _pow2_width(max_tf - 1)
-            block_words[q + 1] = _words(n - 1, gap_bits[q]) + _words(n, tf_bits[q])
-            q += 1
-
-
-@compiled
-def pack_blocks(indptr: Any, docs: Any, tf: Any, block_ptr: Any, gap_bits: Any, tf_bits: Any,
-                block_words: Any, packed: Any) -> None:
-    """Write every block's gaps (minus one) and frequencies (minus one), bit-packed, where ``block_words``
-    says. ``packed`` must be zeroed."""
-    for t in range(indptr.shape[0] - 1):
-        lo, hi = indptr[t], indptr[t + 1]
-        q = block_ptr[t]
-        for start in range(lo, hi, BLOCK):
-            stop = min(start + BLOCK, hi)
-            word = block_words[q]
-            gb, tb = np.int64(gap_bits[q]), np.int64(tf_bits[q])
-            for i in range(1, stop - start):
-                _put(packed, word, (i - 1) * gb, gb, docs[start + i] - docs[start + i - 1] - 1)
-            word += _words(stop - start - 1, gb)
-            for i in range(stop - start):
-                _put(packed, word, i * tb, tb, tf[start + i] - 1)
-            q += 1
-
-
-@compiled
-def _put(packed: Any, word: int, bit: int, width: int, value: int) -> None:
-    if width == 0:
-        return
-    v = np.uint64(value)
-    w = word + (bit >> 6)
-    off = bit & 63
-    packed[w] |= v << np.uint64(off)
-    if off + width > 64:
-        packed[w + 1] |= v >> np.uint64(64 - off)
-
-
-@compiled
-def fill_bitsets(indptr: Any, docs: Any, terms: Any, words: int) -> Any:
-    out = np.zeros((terms.shape[0], words), dtype=np.uint64)
-    for r in range(terms.shape[0]):
-        t = terms[r]
-        for p in range(indptr[t], indptr[t + 1]):
-            d = np.uint64(docs[p])
-            out[r, d >> np.uint64(6)] |= _U1 << (d & _U63)
-    return out
-
-
-# --- decoding and weights ---
-
-@compiled
-def _score(sa: Any, idf_t: float, tf: int, dl: int) -> Any:
-    """w(t, d) = idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))), rank-bm25's operations in
-    rank-bm25's order. The parenthesis comes from the table ``sa[2]`` (filled by the same operations) when
-    tf and the length are small, which is almost always: the same float64 without a division."""
-    if tf < TABLE_TF and dl < (1 << TABLE_LEN_SHIFT):
-        return idf_t * sa[2][(tf << TABLE_LEN_SHIFT) + dl]
-    k1, b, one_minus_b, avgdl, k1p1 = sa[3][0], sa[3][1], sa[3][2], sa[3][3], sa[3][4]
-    return idf_t * (tf * k1p1 / (tf + k1 * (one_minus_b + b * dl / avgdl)))
-
-
-@compiled
-def _tf(packed: Any, word: int, i: int, width: int) -> Any:
-    """Posting i's term frequency, from those packed (minus one) at ``width`` bits, a power of two, from
-    ``packed[word]`` on."""
-    if width == 0:
-        return 1
-    bit = i * width
-    v = packed[word + (bit >> 6)] >> np.uint64(bit & 63)
-    return np.int64(v & ((_U1 << np.uint64(width)) - _U1)) + 1
-
-
-@compiled
-def _decode_docs(pa: Any, q: int, n: int, out: Any, at: int) -> None:
-    """Block q's ``n`` passages into ``out[at:at + n]``: its first passage, then the unpacked gaps added up."""
-    block_first, block_words, gap_bits, packed = pa[2], pa[4], pa[5], pa[7]
-    d: Any = np.int64(block_first[q])
-    out[at] = d
-    width = np.int64(gap_bits[q])
-    if width == 0:
-        for i in range(1, n):
-            d += 1
-            out[at + i] = d
-        return
-    word = np.uint64(block_words[q])
-    mask = (_U1 << np.uint64(width)) - _U1
-    bit: Any = 0
-    for i in range(1, n):
-        w = word + np.uint64(bit >> 6)
-        off = bit & 63
-        v = packed[w] >> np.uint64(off)
-        if off + width > 64:
-            v |= packed[w + _U1] << np.uint64(64 - off)
-        d += np.int64(v & mask) + 1
-        out[np.uint64(at + i)] = d
-        bit += width
-
-
-@compiled
-def _tf_word(pa: Any, q: int, n: int) -> Any:
-    """Where block q's frequencies start (after its ``n - 1`` gaps)."""
-    return pa[4][q] + _words(n - 1, np.int64(pa[5][q]))
-
-
-@compiled
-def decode_term(pa: Any, t: int) -> tuple[Any, Any]:
-    """Term t's postings: its passages (ascending) and their term frequencies."""
-    indptr, block_ptr, tf_bits, packed = pa[0], pa[1], pa[6], pa[7]
-    lo, hi = indptr[t], indptr[t + 1]
-    docs = np.empty(hi - lo, dtype=np.int64)
-    tf = np.empty(hi - lo, dtype=np.int64)
-    for q in range(block_ptr[t], block_ptr[t + 1]):
-        at = (q - block_ptr[t]) << _SHIFT
-        n = min(BLOCK, hi - lo - at)
-        _decode_docs(pa, q, n, docs, at)
-        word, width = _tf_word(pa, q, n), np.int64(tf_bits[q])
-        for i in range(n):
-            tf[at + i] = _tf(packed, word, i, width)
-    return docs, tf
-
-
-@compiled
-def score_rows(pa: Any, sa: Any, terms: Any, rows: Any) -> Any:
-    """``out[i, r]``: term ``terms[i]``'s weight in passage ``rows[r]`` (0 where it does not occur)."""
-    indptr, block_ptr, block_first, block_last = pa[0], pa[1], pa[2], pa[3]
-    tf_bits, packed, doc_len = pa[6], pa[7], pa[8]
-    idf = sa[0]
-    out = np.zeros((terms.shape[0], rows.shape[0]), dtype=np.float64)
-    docs = np.empty(BLOCK, dtype=np.int64)
-    for i in range(terms.shape[0]):
-        t = terms[i]
-        q0, q1 = block_ptr[t], block_ptr[t + 1]
-        decoded = -1
-        for r in range(rows.shape[0]):
-            d = rows[r]
-            q = q0 + np.searchsorted(block_last[q0:q1], d)
-            if q >= q1 or block_first[q] > d:
-                continue
-            n = min(BLOCK, indptr[t + 1] - indptr[t] - ((q - q0) << _SHIFT))
-            if q != decoded:
-                _decode_docs(pa, q, n, docs, 0)
-                decoded = q
-            x = np.searchsorted(docs[:n], d)
-            if x < n and docs[x] == d:
-                tf = _tf(packed, _tf_word(pa, q, n), x, np.int64(tf_bits[q]))
-                out[i, r] = _score(sa, idf[t], tf, doc_len[d])
-    return out
-
-
-# --- search ---
 
 @compiled
 def _popcount(x: Any) -> int:
@@ -304,7 +36,7 @@ def _popcount(x: Any) -> int:
 @compiled
 def _lowest_bit(x: Any) -> Any:
     """The position of the lowest set bit of a non-zero uint64 (de Bruijn multiplication)."""
-    return _DEBRUIJN_POS[((x & (~x + _U1)) * _DEBRUIJN) >> np.uint64(58)]
+    return _DEBRUIJN_POS[((x & (~x + U1)) * _DEBRUIJN) >> np.uint64(58)]
 
 
 @compiled
@@ -312,7 +44,7 @@ def _allowed(allowed: Any, d: int) -> bool:
     if allowed.shape[0] == 0:
         return True
     u = np.uint64(d)
-    return bool((allowed[u >> np.uint64(6)] >> (u & _U63)) & _U1)
+    return bool((allowed[u >> np.uint64(6)] >> (u & U63)) & U1)
 
 
 @compiled
@@ -334,11 +66,11 @@ def count_matched(pa: Any, bitset_row: Any, bitsets: Any, terms: Any, n_docs: in
             continue
         df = indptr[t + 1] - indptr[t]
         for q in range(block_ptr[t], block_ptr[t + 1]):
-            n = min(BLOCK, df - ((q - block_ptr[t]) << _SHIFT))
-            _decode_docs(pa, q, n, docs, 0)
+            n = min(BLOCK, df - ((q - block_ptr[t]) << SHIFT))
+            decode_docs(pa, q, n, docs, 0)
             for x in range(n):
                 d = np.uint64(docs[x])
-                bits[d >> np.uint64(6)] |= _U1 << (d & _U63)
+                bits[d >> np.uint64(6)] |= U1 << (d & U63)
     total = 0
     for w in range(words):
         x = bits[w] & allowed[w] if allowed.shape[0] else bits[w]
@@ -360,7 +92,7 @@ def _find(pa: Any, c: Any, j: int, pos: int, target: int, docs: Any, scratch: An
     lo, hi, q0, q1 = c[j, 0], c[j, 1], c[j, 2], c[j, 3]
     if pos >= hi:
         return pos
-    q = q0 + ((pos - lo) >> _SHIFT)
+    q = q0 + ((pos - lo) >> SHIFT)
     if block_last[q] < target:
         step = 1
         a = q
@@ -378,17 +110,17 @@ def _find(pa: Any, c: Any, j: int, pos: int, target: int, docs: Any, scratch: An
         if b >= q1:
             return hi
         q = b
-        pos = lo + ((q - q0) << _SHIFT)
-    base = lo + ((q - q0) << _SHIFT)
+        pos = lo + ((q - q0) << SHIFT)
+    base = lo + ((q - q0) << SHIFT)
     n = min(BLOCK, hi - base)
-    buf, at = docs, j << _SHIFT
+    buf, at = docs, j << SHIFT
     if c[j, 4] != q:
         if move:
-            _decode_docs(pa, q, n, docs, at)
+            decode_docs(pa, q, n, docs, at)
             c[j, 4] = q
         else:
             buf, at = scratch, 0
-            _decode_docs(pa, q, n, scratch, 0)
+            decode_docs(pa, q, n, scratch, 0)
     x, top = pos - base, n
     if buf[at + x] >= target:
         return pos
@@ -433,13 +165,13 @@ def _add_range(pa: Any, sa: Any, c: Any, j: int, idf_t: float, pos: int, first: 
     tf_bits, packed, doc_len = pa[6], pa[7], pa[8]
     table = sa[2]
     lo, hi, q0 = c[j, 0], c[j, 1], c[j, 2]
-    at = j << _SHIFT
+    at = j << SHIFT
     while pos < hi:
-        q = q0 + ((pos - lo) >> _SHIFT)
-        base = lo + ((q - q0) << _SHIFT)
+        q = q0 + ((pos - lo) >> SHIFT)
+        base = lo + ((q - q0) << SHIFT)
         n = min(BLOCK, hi - base)
         if c[j, 4] != q:
-            _decode_docs(pa, q, n, docs, at)
+            decode_docs(pa, q, n, docs, at)
             c[j, 4] = q
         x = pos - base
         end = n
@@ -448,12 +180,12 @@ def _add_range(pa: Any, sa: Any, c: Any, j: int, idf_t: float, pos: int, first: 
             while docs[at + end] < stop:
                 end += 1
         width = np.int64(tf_bits[q])
-        word = _tf_word(pa, q, n)
-        mask = (_U1 << np.uint64(width)) - _U1
+        word = tf_word(pa, q, n)
+        mask = (U1 << np.uint64(width)) - U1
         for i in range(x, end):
             d = docs[np.uint64(at + i)]
             y = np.uint64(d - first)
-            bit = _U1 << (y & _U63)
+            bit = U1 << (y & U63)
             if essential:
                 seen[y >> np.uint64(6)] |= bit
             elif not seen[y >> np.uint64(6)] & bit:
@@ -466,7 +198,7 @@ def _add_range(pa: Any, sa: Any, c: Any, j: int, idf_t: float, pos: int, first: 
             if tf < TABLE_TF and dl < (1 << TABLE_LEN_SHIFT):
                 wt = idf_t * table[np.uint64((tf << TABLE_LEN_SHIFT) + dl)]
             else:
-                wt = _score(sa, idf_t, tf, dl)
+                wt = weight(sa, idf_t, tf, dl)
             acc[y] += wt * count
         pos = base + end
         if end < n:
@@ -586,7 +318,7 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
             seen[wi] = 0
             while word:
                 x = (wi << 6) + _lowest_bit(word)
-                word &= word - _U1
+                word &= word - U1
                 score = acc[x]
                 acc[x] = 0.0
                 d = first + x
@@ -602,11 +334,11 @@ def top_k_block_max(pa: Any, sa: Any, terms: Any, counts: Any, k: int, n_docs: i
                     cur[j] = p
                     if p < c[j, 1]:
                         y = (p - c[j, 0]) & (BLOCK - 1)
-                        if docs[(j << _SHIFT) + y] == d:
-                            q = c[j, 2] + ((p - c[j, 0]) >> _SHIFT)
-                            tf = _tf(packed, _tf_word(pa, q, min(BLOCK, c[j, 1] - (p - y))), y,
+                        if docs[(j << SHIFT) + y] == d:
+                            q = c[j, 2] + ((p - c[j, 0]) >> SHIFT)
+                            tf = tf_at(packed, tf_word(pa, q, min(BLOCK, c[j, 1] - (p - y))), y,
                                      np.int64(tf_bits[q]))
-                            score += _score(sa, idf[terms[j]], tf, doc_len[d]) * counts[j]
+                            score += weight(sa, idf[terms[j]], tf, doc_len[d]) * counts[j]
                 if skipped:
                     continue
                 if size < k:
