@@ -50,7 +50,8 @@ pytest: install-dev
 eval: install
 	$(BIN)/qa-api eval eval/dev.jsonl
 
-# Benchmarks (bench/README.md): engines compared on a synthetic corpus, and the HTTP API under load.
+# Benchmarks (bench/README.md): engines compared on a synthetic corpus, ask/chat/search over HTTP on a text
+# corpus (with the build from text), and the HTTP API under load.
 PASSAGES ?= 1000000
 $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 	$(PIP) install -r requirements-bench.txt
@@ -58,6 +59,7 @@ $(VENV)/.bench: $(VENV)/.dev requirements-bench.txt
 
 bench: $(VENV)/.bench
 	$(BIN)/python -m bench.search --passages $(PASSAGES) --json
+	$(BIN)/python -m bench.ask --passages $(PASSAGES) --json
 
 bench-http: install
 	bench/http

@@ -79,7 +79,12 @@ def save(corpus: SyntheticCorpus, path: Path) -> None:
 
 def load(path: Path) -> SyntheticCorpus:
     with np.load(path, allow_pickle=False) as z:
+        return SyntheticCorpus(z["tokens"], z["lengths"], load_queries(path))
+
+
+def load_queries(path: Path) -> list[NDArray[np.int32]]:
+    """Only the queries (an .npz member is read when asked for), so a serving process holds no passages."""
+    with np.load(path, allow_pickle=False) as z:
         q_tokens, q_len = z["q_tokens"], z["q_len"]
-        bounds = np.concatenate([[0], np.cumsum(q_len)])
-        queries = [q_tokens[bounds[i]:bounds[i + 1]] for i in range(q_len.shape[0])]
-        return SyntheticCorpus(z["tokens"], z["lengths"], queries)
+    bounds = np.concatenate([[0], np.cumsum(q_len)])
+    return [q_tokens[bounds[i]:bounds[i + 1]] for i in range(q_len.shape[0])]

@@ -39,7 +39,7 @@ def build_and_save(corpus: synth.SyntheticCorpus, index_dir: Path, params: BM25P
         "analyzer": {"name": "synthetic"},
         "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
         "corpus": {"checksum": "synthetic", "documents": n_docs, "passages": n, "skipped": []},
-        "stats": {"terms": synth.VOCABULARY, "postings": int(postings.docs.shape[0])},
+        "stats": {"terms": synth.VOCABULARY, "postings": postings.n_postings},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.perf_counter() - started, 3),
     }

@@ -138,7 +138,7 @@ def _corpus(workdir: Path) -> synth.SyntheticCorpus:
 
 
 def _queries(workdir: Path) -> list[np.ndarray[Any, Any]]:
-    return _corpus(workdir).queries
+    return synth.load_queries(workdir / "corpus.npz")
 
 
 def _token_lists(c: synth.SyntheticCorpus) -> list[list[int]]:

@@ -27,7 +27,6 @@ from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
 from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
-PROGRESS_MIN_PASSAGES = 5000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,13 +164,17 @@ def _params(settings: Settings) -> BM25Params:
     return BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
 
 
+# what each long step counts, and from how many a bar is worth drawing
+PROGRESS_UNITS = {"indexing": ("file", 200), "embedding": ("sentence", 5_000)}
+
+
 def progress_bar(items: Iterable[T], total: int, what: str) -> Iterable[T]:
     """A progress bar on a terminal for large corpora; silent for small ones and in logs."""
-    if total < PROGRESS_MIN_PASSAGES:
+    unit, at_least = PROGRESS_UNITS.get(what, ("item", 1_000))
+    if total < at_least:
         return items
     from tqdm import tqdm
 
-    unit = "sentence" if what == "embedding" else "passage"
     bar: Iterable[T] = tqdm(items, total=total, unit=unit, desc=what, file=sys.stderr)
     return bar
 

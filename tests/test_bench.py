@@ -51,3 +51,35 @@ def test_bench_wrapping_compares_wrapped_text_with_one_paragraph_a_line() -> Non
         assert row["ndcg_ratio"] == round(row["ndcg@10"] / flat["ndcg@10"], 4)
         # Wrapped lines join into paragraphs: nothing like one passage per 45-column line.
         assert row["passages_per_document"] < 1.25 * flat["passages_per_document"]
+
+
+_SENTENCES = """The default encoding is the one the platform prefers for text files.
+The worker pool is shared by every request that the server accepts.
+When the buffer is full, the writer waits until a reader has made room.
+If the path does not exist, an empty list is returned instead.
+Return the number of items that the queue holds at this moment.
+Create a new archive from the files listed in the manifest.
+A timeout is an upper bound on the seconds a call may block.
+When the connection drops, pending requests are retried once.
+Remove every entry whose key starts with the given prefix.
+The cache keeps the most recently used results in memory.""".splitlines()
+
+
+def test_bench_ask_builds_serves_and_times_every_route(tmp_path: Path) -> None:
+    """A small run end to end: corpus written from a given sentence pool, built with qa-api index, served by a
+    real gunicorn worker on loopback, asked the same questions on the three routes, then timed in process."""
+    (tmp_path / "sentences.txt").write_text("\n".join(_SENTENCES) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "bench.ask", "--passages", "250", "--questions", "9",
+                           "--workdir", str(tmp_path), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=280, check=True)
+    report = json.loads(done.stdout)
+    assert report["passages"] == 250 and report["questions"] == 9
+    assert report["build"]["seconds"] > 0 and report["index_mb"] > 0
+    assert len(list((tmp_path / "text-n250" / "corpus").glob("*.txt"))) == 3
+    for route in ("search", "ask", "chat"):
+        r = report["http"][route]
+        assert r["requests"] == 9 and r["errors"] == 0 and 0 < r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"], route
+    assert set(report["in_process_ms"]) == {"search_bm25", "ask_pool", "ask"}
+    questions = json.loads((tmp_path / "text-n250" / "corpus.json").read_text())["questions"]
+    assert "What happens when the buffer is full?" in questions and "What is the default encoding?" in questions
+    assert "What returns the number of items that the queue holds at this moment?" in questions

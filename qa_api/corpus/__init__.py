@@ -7,8 +7,19 @@ file) <- ``documents`` (passages, ids, sections) <- ``files`` (the corpus direct
 
 from .display import display_text
 from .documents import Corpus, Document, Passage, build_document, passage_id_stem, split_document
-from .files import READING_VERSION, corpus_checksum, corpus_files, load_corpus, read_document
+from .files import (
+    READING_VERSION,
+    FileRead,
+    checksum_of,
+    corpus_checksum,
+    corpus_files,
+    corpus_of,
+    load_corpus,
+    read_document,
+    read_file,
+)
 from .sentences import WINDOW_CHARS
 
-__all__ = ["READING_VERSION", "WINDOW_CHARS", "Corpus", "Document", "Passage", "build_document", "corpus_checksum",
-           "corpus_files", "display_text", "load_corpus", "passage_id_stem", "read_document", "split_document"]
+__all__ = ["READING_VERSION", "WINDOW_CHARS", "Corpus", "Document", "FileRead", "Passage", "build_document",
+           "checksum_of", "corpus_checksum", "corpus_files", "corpus_of", "display_text", "load_corpus",
+           "passage_id_stem", "read_document", "read_file", "split_document"]

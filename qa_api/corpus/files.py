@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa_api.errors import CorpusError, UnreadableDocumentError
@@ -26,10 +28,16 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 def corpus_checksum(corpus_dir: Path) -> str:
     """SHA-256 over the reading rules' version and every file's relative name and bytes: the index is stale
     when this changes."""
+    return checksum_of((path.relative_to(corpus_dir).as_posix(), hashlib.sha256(path.read_bytes()).digest())
+                       for path in corpus_files(corpus_dir))
+
+
+def checksum_of(digests: Iterable[tuple[str, bytes]]) -> str:
+    """The corpus checksum from each file's relative name and the SHA-256 of its bytes, in file order."""
     digest = hashlib.sha256(f"reading {READING_VERSION}\0".encode())
-    for path in corpus_files(corpus_dir):
-        digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for source, file_digest in digests:
+        digest.update(source.encode() + b"\0")
+        digest.update(file_digest)
     return digest.hexdigest()
 
 
@@ -43,17 +51,36 @@ def read_document(source: str, data: bytes) -> Document:
     return build_document(source, reader(data))
 
 
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """One corpus file read once: its relative name, the SHA-256 of its bytes, and its document or why not."""
+
+    source: str
+    digest: bytes
+    document: Document | None
+    reason: str | None = None
+
+
+def read_file(corpus_dir: Path, path: Path) -> FileRead:
+    """Read one corpus file; a file we cannot read is logged and kept with the reason, not raised."""
+    source = path.relative_to(corpus_dir).as_posix()
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    try:
+        return FileRead(source, digest, read_document(source, data))
+    except UnreadableDocumentError as exc:
+        log.warning("skipping %s: %s", source, exc)
+        return FileRead(source, digest, None, str(exc))
+
+
 def load_corpus(corpus_dir: Path) -> Corpus:
     """Read every file. Files that cannot be read are skipped and named, with why, in ``Corpus.skipped``."""
-    documents: list[Document] = []
-    skipped: list[str] = []
-    reasons: list[str] = []
-    for path in corpus_files(corpus_dir):
-        source = path.relative_to(corpus_dir).as_posix()
-        try:
-            documents.append(read_document(source, path.read_bytes()))
-        except UnreadableDocumentError as exc:
-            log.warning("skipping %s: %s", source, exc)
-            skipped.append(source)
-            reasons.append(str(exc))
-    return Corpus(tuple(documents), corpus_checksum(corpus_dir), tuple(skipped), tuple(reasons))
+    return corpus_of([read_file(corpus_dir, path) for path in corpus_files(corpus_dir)])
+
+
+def corpus_of(files: Sequence[FileRead]) -> Corpus:
+    """The corpus of files read (in file order); its checksum comes from the same bytes."""
+    documents = tuple(f.document for f in files if f.document is not None)
+    skipped = tuple(f.source for f in files if f.document is None)
+    reasons = tuple(f.reason or "" for f in files if f.document is None)
+    return Corpus(documents, checksum_of((f.source, f.digest) for f in files), skipped, reasons)

@@ -30,6 +30,7 @@ _TOKEN_RE = re.compile(
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
 _DROP_IN_TERM = re.compile(r"[.,']")
+_OUTER_PUNCTUATION = ".,;:!?()[]{}<>\"'`*\u2018\u2019\u201c\u201d"
 
 
 class Token(NamedTuple):
@@ -86,6 +87,24 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         return [t.term for t in self.tokens(text)]
+
+    def words(self, text: str) -> list[str]:
+        """The raw words ``tokens`` reads from ``text``, in order, without spans: the index builder's fast
+        path, which maps each distinct word to its term once (``term``).
+
+        No token spans whitespace, so each whitespace-separated chunk is read on its own; a chunk that is
+        all letters and digits once its outer punctuation is stripped is one word (the regex would find
+        exactly it: a token starts on a word character and only an acronym's can hold a full stop), and
+        only the other chunks go through the regex. Several times faster than the regex over the text.
+        """
+        words: list[str] = []
+        for chunk in text.split():
+            core = chunk.strip(_OUTER_PUNCTUATION)
+            if core.isalnum():
+                words.append(core)
+            else:
+                words.extend(_TOKEN_RE.findall(chunk))
+        return words
 
     def term(self, word: str) -> str | None:
         """The index term for one raw word, or None for a stopword."""

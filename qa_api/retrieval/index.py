@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,16 +16,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from qa_api.corpus import Corpus, Passage, passage_id_stem
+from qa_api.corpus import Passage, passage_id_stem
 from qa_api.errors import UnknownPassageError, UnknownSourceError
 
-from .analysis import Analyzer
-from .bm25 import BM25Params, Postings, build_postings
-from .encoder import Encoder
-from .progress import Progress
-from .vectors import SentenceVectors, embed_passages, signature
+from .bm25 import BM25Params, Postings
+from .vectors import SentenceVectors
 
-FORMAT_VERSION = 3  # 2: block bounds and bitsets beside the postings; 3: the page of each passage
+# 2: block bounds and bitsets beside the postings; 3: bit-packed gaps and tfs, no weights; 4: the page of each
+# passage
+FORMAT_VERSION = 4
 # A passage id's paragraph number only as written: no leading zero, and few enough digits to read as a number.
 _PARAGRAPH_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 
@@ -122,58 +120,6 @@ class Index:
     def document_passages(self, doc: int) -> list[Passage]:
         info = self.documents[doc]
         return [self.passage(i) for i in range(info.first_passage, info.first_passage + info.passage_count)]
-
-
-def build_index(corpus: Corpus, analyzer: Analyzer, params: BM25Params, progress: Progress | None = None,
-                encoder: Encoder | None = None) -> Index:
-    """Analyze every passage of ``corpus`` and build its BM25 index, and with an ``encoder`` its sentence vectors."""
-    started = time.perf_counter()
-    vocab: dict[str, int] = {}
-    term_ids: list[int] = []
-    lengths: list[int] = []
-    passages = list(corpus.passages())
-    for passage in progress(passages, len(passages), "indexing") if progress else passages:
-        terms = analyzer.terms(passage.text)
-        term_ids.extend(vocab.setdefault(t, len(vocab)) for t in terms)
-        lengths.append(len(terms))
-    postings = build_postings(np.asarray(term_ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
-                              len(vocab), params)
-    sections: dict[str, int] = {}
-    docs: list[DocumentInfo] = []
-    blobs: list[bytes] = []
-    offsets = [0]
-    first = 0
-    for doc in corpus.documents:
-        docs.append(DocumentInfo(doc.source, doc.title, first, len(doc.passages), len(doc.text)))
-        first += len(doc.passages)
-        blobs.append(doc.text.encode("utf-8"))
-        offsets.append(offsets[-1] + len(blobs[-1]))
-    doc_of = {d.source: i for i, d in enumerate(corpus.documents)}
-    table = PassageTable(
-        doc=np.array([doc_of[p.source] for p in passages], dtype=np.int32),
-        paragraph=np.array([p.paragraph for p in passages], dtype=np.int32),
-        section=np.array([sections.setdefault(p.section, len(sections)) if p.section else -1 for p in passages],
-                         dtype=np.int32),
-        start=np.array([p.start for p in passages], dtype=np.int64),
-        end=np.array([p.end for p in passages], dtype=np.int64),
-        page=np.array([p.page or 0 for p in passages], dtype=np.int32),
-    )
-    vectors = embed_passages([p.text for p in passages], encoder, progress) if encoder else None
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "analyzer": analyzer.signature,
-        "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
-        "corpus": {"checksum": corpus.checksum, "documents": len(docs), "passages": len(passages),
-                   "skipped": list(corpus.skipped), "skip_reasons": list(corpus.skip_reasons)},
-        "stats": {"terms": len(vocab), "postings": int(postings.docs.shape[0]),
-                  "avg_passage_terms": float(np.mean(lengths)) if lengths else 0.0},
-        "vectors": signature(encoder) if encoder else None,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "build_seconds": round(time.perf_counter() - started, 3),
-    }
-    return Index(manifest=manifest, vocab=list(vocab), postings=postings, passages=table, documents=docs,
-                 sections=list(sections), text_blob=b"".join(blobs),
-                 text_offsets=np.asarray(offsets, dtype=np.int64), vectors=vectors)
 
 
 def documents_json(index: Index) -> str:

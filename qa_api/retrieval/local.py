@@ -17,7 +17,7 @@ from qa_api.corpus.sentences import sentence_spans
 
 from .analysis import Analyzer
 from .backend import CorpusStats, DocumentEntry
-from .bm25 import passage_bitset, ranked, warm_up
+from .bm25 import passage_bitset, ranked, score_rows, warm_up
 from .index import Index
 from .search import Pool, ReadPassage, Sentence
 
@@ -41,17 +41,10 @@ class LocalBackend:
         return Pool(tuple(best.rows.tolist()), tuple(best.scores.tolist()), best.total)
 
     def term_scores(self, query: Mapping[str, float], key: Hashable) -> tuple[tuple[str, float], ...]:
-        row = _row(key)
-        out = []
-        for term, weight in query.items():
-            term_id = self.index.vocab.get(term)
-            score = 0.0
-            if term_id is not None:
-                docs, weights = self.index.postings.term_postings(term_id)
-                i = int(np.searchsorted(docs, row))
-                score = float(weights[i]) * weight if i < docs.size and docs[i] == row else 0.0
-            out.append((term, score))
-        return tuple(out)
+        term_ids = {t: self.index.vocab[t] for t in query if t in self.index.vocab}
+        shares = score_rows(self.index.postings, list(term_ids.values()), [_row(key)])[:, 0].tolist()
+        share_of = dict(zip(term_ids, shares, strict=True))
+        return tuple((term, share_of[term] * weight if term in share_of else 0.0) for term, weight in query.items())
 
     def idf(self, term: str) -> float:
         term_id = self.index.vocab.get(term)

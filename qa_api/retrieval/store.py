@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from qa_api.corpus import corpus_checksum, load_corpus
+from qa_api.corpus import corpus_checksum
 from qa_api.errors import CorpusError, IndexUnavailableError
 
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings
+from .builder import build_index
 from .encoder import Encoder
-from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, build_index, documents_json
+from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, documents_json
 from .progress import Progress
 from .vectors import SentenceVectors, signature
 
@@ -40,12 +41,10 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 2
+_POSTINGS = ("indptr", "doc_len", "block_ptr", "block_first", "block_last", "block_max", "block_max_tf",
+             "block_min_len", "block_words", "gap_bits", "tf_bits", "packed", "bitset_row", "bitsets")
 _ARRAYS = {
-    "postings_indptr": ("postings", "indptr"), "postings_docs": ("postings", "docs"),
-    "postings_weights": ("postings", "weights"), "idf": ("postings", "idf"), "doc_len": ("postings", "doc_len"),
-    "postings_block_ptr": ("postings", "block_ptr"), "postings_block_last": ("postings", "block_last"),
-    "postings_block_max": ("postings", "block_max"), "postings_bitset_row": ("postings", "bitset_row"),
-    "postings_bitsets": ("postings", "bitsets"),
+    **{f"postings_{name}": ("postings", name) for name in _POSTINGS},
     "passages_doc": ("passages", "doc"), "passages_paragraph": ("passages", "paragraph"),
     "passages_section": ("passages", "section"), "passages_start": ("passages", "start"),
     "passages_end": ("passages", "end"), "passages_page": ("passages", "page"),
@@ -98,10 +97,7 @@ def load_index(index_dir: Path) -> Index:
         sections = json.loads((build / "sections.json").read_text(encoding="utf-8"))
         documents = [DocumentInfo(d["source"], d["title"], d["first_passage"], d["passage_count"], d["characters"])
                      for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))]
-        postings = Postings(arrays["postings_indptr"], arrays["postings_docs"], arrays["postings_weights"],
-                            arrays["idf"], arrays["doc_len"], arrays["postings_block_ptr"],
-                            arrays["postings_block_last"], arrays["postings_block_max"],
-                            arrays["postings_bitset_row"], arrays["postings_bitsets"])
+        postings = Postings(BM25Params(**manifest["bm25"]), *(arrays[f"postings_{name}"] for name in _POSTINGS))
         passages = PassageTable(arrays["passages_doc"], arrays["passages_paragraph"], arrays["passages_section"],
                                 arrays["passages_start"], arrays["passages_end"], arrays["passages_page"])
         texts = _load_bytes(build / "texts.bin")
@@ -109,10 +105,19 @@ def load_index(index_dir: Path) -> Index:
                    if manifest.get("vectors") else None)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailableError(f"index build {build.name} is unreadable: {exc}") from exc
-    if len(vocab) != postings.n_terms or postings.indptr.shape[0] != postings.n_terms + 1:
+    if len(vocab) != postings.n_terms or not _consistent(postings):
         raise IndexUnavailableError(f"index build {build.name} is inconsistent")
     return Index(manifest=manifest, vocab=vocab, postings=postings, passages=passages, documents=documents,
                  sections=sections, text_blob=texts, text_offsets=arrays["texts_offsets"], vectors=vectors)
+
+
+def _consistent(p: Postings) -> bool:
+    """The arrays' lengths agree with each other, so no kernel reads past one."""
+    blocks = int(p.block_ptr[-1]) if p.block_ptr.shape[0] else -1
+    per_block = (p.block_first, p.block_last, p.block_max, p.block_max_tf, p.block_min_len, p.gap_bits, p.tf_bits)
+    return (p.block_ptr.shape[0] == p.indptr.shape[0] and all(a.shape[0] == blocks for a in per_block)
+            and p.block_words.shape[0] == blocks + 1 and p.packed.shape[0] >= int(p.block_words[-1])
+            and p.bitset_row.shape[0] == p.n_terms and p.bitsets.shape[1] == (p.n_docs + 63) // 64)
 
 
 def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
@@ -140,7 +145,7 @@ def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyze
 
 def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                     progress: Progress | None, encoder: Encoder | None) -> Index:
-    save_index(build_index(load_corpus(corpus_dir), analyzer, params, progress, encoder), index_dir)
+    save_index(build_index(corpus_dir, analyzer, params, progress, encoder), index_dir)
     return load_index(index_dir)
 
 
