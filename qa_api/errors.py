@@ -4,6 +4,7 @@
     ├── ConfigError            a setting has an impossible value
     ├── CorpusError            the corpus directory is missing, empty or unreadable
     ├── IndexUnavailableError            the index on disk is missing, stale or corrupt (rebuild it)
+    ├── SearchBackendError     the search cluster (Solr) refused a request or none of its nodes answered
     └── NotFoundError          a document or passage that does not exist (HTTP 404)
         ├── UnknownSourceError
         └── UnknownPassageError
@@ -26,6 +27,10 @@ class CorpusError(QAError):
 
 class IndexUnavailableError(QAError):
     """The index on disk cannot be used as it is: missing, built from another corpus, or corrupt."""
+
+
+class SearchBackendError(QAError):
+    """The search cluster refused a request, or none of its nodes answered in time."""
 
 
 class NotFoundError(QAError):
