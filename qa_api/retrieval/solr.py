@@ -128,7 +128,8 @@ def _decode(response: urllib3.BaseHTTPResponse, path: str) -> dict[str, Any]:
     try:
         body: dict[str, Any] = json.loads(response.data)
     except ValueError:
-        raise SearchBackendError(f"Solr answered {path} with HTTP {response.status} and no JSON") from None
+        reason = "no such collection or API" if response.status == 404 else f"HTTP {response.status}, not JSON"
+        raise SearchBackendError(f"Solr refused {path}: {reason}") from None
     error = body.get("error") or (body.get("failure") and {"msg": json.dumps(body["failure"])})
     if response.status >= 400 or error:
         message = (error or {}).get("msg") or f"HTTP {response.status}"
@@ -243,7 +244,8 @@ def search(client: SolrClient, collection: str, query: str, k: int, sources: Seq
     if not query.strip():
         return SolrRanked((), 0)
     params: list[tuple[str, Any]] = [("q", escape(query)), ("defType", "lucene"), ("df", "text"), ("q.op", "OR"),
-                                     ("sow", "false"), ("rows", max(k, 0)), ("fl", PASSAGE_FIELDS + ",score")]
+                                     ("sow", "false"), ("rows", max(k, 0)), ("fl", PASSAGE_FIELDS + ",score"),
+                                     ("sort", "score desc,source asc,paragraph asc")]  # ties in corpus order
     if sources:
         params.append(("fq", " OR ".join(f'source:"{_phrase(s)}"' for s in sources)))
     if explain:
