@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -322,6 +324,19 @@ def test_searches_go_on_when_a_node_is_killed_and_health_says_so(seeded: Seeded,
     assert (health.status, health.live_nodes) == ("yellow", 2) and 2 <= health.active_replicas < 4
     solr_cluster.start_node(1)
     assert wait_for(lambda: solr.cluster_health(seeded.client, TWO_SHARDS).status == "green", 90)
+
+
+def test_bench_solr_reports_both_backends_and_every_node(solr_cluster: SolrCluster) -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.solr", "--passages", "400", "--queries", "20", "--url",
+                           ",".join(solr_cluster.urls), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600, check=True)
+    report = json.loads(done.stdout)
+    assert report["passages"] == 400 and report["documents"] == 40 and report["queries"] == 20
+    assert sum(n["passages"] for n in report["per_node"].values()) == 2 * 400  # two replicas of each passage
+    assert len(report["per_node"]) == 3 and all(n["index_mb"] > 0 for n in report["per_node"].values())
+    for backend in ("local", "solr"):
+        assert 0 < report[backend]["p50_ms"] <= report[backend]["p95_ms"] <= report[backend]["p99_ms"]
+    assert report["top1_agreement_200"] >= 0.8
 
 
 def test_health_of_a_missing_collection_is_red(seeded: Seeded) -> None:
