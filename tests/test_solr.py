@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -103,6 +104,31 @@ def test_no_reachable_node_is_a_backend_error() -> None:
 
 
 # --- against the cluster -------------------------------------------------------------------------------------
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The local addresses of the TCP sockets process ``pid`` listens on, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                found.add(fields[1].rsplit(":", 1)[0])
+    return found
+
+
+def test_cluster_listens_on_loopback_only_and_start_is_idempotent(solr_cluster: SolrCluster) -> None:
+    pid = int((solr_cluster.state_dir / "launcher.pid").read_text())
+    addresses = listening_addresses(pid)
+    assert len(addresses) >= 1 and addresses <= {"0100007F"}, addresses  # 127.0.0.1, as /proc/net/tcp spells it
+    assert solr_cluster.run("start").strip().splitlines()[-1] == ",".join(solr_cluster.urls)
+    with pytest.raises(AssertionError, match=r"node number must be 1\.\.3"):
+        solr_cluster.run("kill-node", "9")
 
 
 def solr_stages(client: solr.SolrClient, collection: str, text: str) -> tuple[list[str], list[str]]:

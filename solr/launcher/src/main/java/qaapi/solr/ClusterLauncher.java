@@ -102,14 +102,19 @@ public final class ClusterLauncher {
         reply(exchange, 200, "{\"stopping\":true}");
         stopped.countDown();
       } else if (post && path.equals("/kill-node")) {
-        int n = nodeNumber(query);
-        cluster.stopJettySolrRunner(nodes.get(n - 1));
-        cluster.waitForJettyToStop(nodes.get(n - 1));
+        JettySolrRunner node = nodes.get(nodeNumber(query) - 1);
+        if (node.isRunning()) {
+          cluster.stopJettySolrRunner(node);
+          cluster.waitForJettyToStop(node);
+        }
         reply(exchange, 200, statusJson());
       } else if (post && path.equals("/start-node")) {
         int n = nodeNumber(query);
-        nodes.set(n - 1, cluster.startJettySolrRunner(nodes.get(n - 1), true));
-        cluster.waitForNode(nodes.get(n - 1), 60);
+        if (!nodes.get(n - 1).isRunning()) {
+          // on its old port, so the URLs printed at start stay right
+          nodes.set(n - 1, cluster.startJettySolrRunner(nodes.get(n - 1), true));
+          cluster.waitForNode(nodes.get(n - 1), 60);
+        }
         reply(exchange, 200, statusJson());
       } else {
         reply(exchange, 404, "{\"error\":\"unknown command\"}");
