@@ -4,6 +4,8 @@ BM25 ranks like ours."""
 
 from __future__ import annotations
 
+import base64
+import http.server
 import io
 import itertools
 import json
@@ -16,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -95,6 +97,41 @@ def test_uploaded_configset_carries_k1_and_b_from_the_settings() -> None:
 ])
 def test_query_text_reaches_the_parser_as_plain_words(text: str, escaped: str) -> None:
     assert solr.escape(text) == escaped
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A stand-in node on loopback: answers 503 on /busy, JSON elsewhere, and remembers each request's headers."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        busy = self.path.startswith("/busy")
+        body = b"busy" if busy else json.dumps({"collections": ["x"]}).encode()
+        self.send_response(503 if busy else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_client_sends_basic_auth_from_the_url_and_fails_over_past_dead_and_busy_nodes() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        dead = "http://127.0.0.1:9/solr"  # nothing listens on the discard port
+        client = solr.SolrClient([dead, f"http://qa:s3cret@127.0.0.1:{port}/busy",
+                                  f"http://qa:s3cret@127.0.0.1:{port}/solr"], timeout=2)
+        assert solr.list_collections(client) == ["x"]
+        assert [p.split("?")[0] for p, _ in _Recorder.seen] == ["/busy/admin/collections", "/solr/admin/collections"]
+        assert {a for _, a in _Recorder.seen} == {"Basic " + base64.b64encode(b"qa:s3cret").decode()}
+        assert all("s3cret" not in url for url in client.urls)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_no_reachable_node_is_a_backend_error() -> None:
