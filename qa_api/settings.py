@@ -11,6 +11,8 @@ from typing import Any
 
 from qa_api.errors import ConfigError
 
+BACKENDS = ("local", "solr")
+
 
 def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
     return field(default=default, repr=not secret, metadata={"help": help, "env": env})
@@ -46,6 +48,15 @@ class Settings:
                                     "come from.")
     examples: str = _setting("", "Example questions on the page, separated by `|`; empty: made from the corpus's "
                                  "headings or the names in its first sentences.")
+    backend: str = _setting("local", "Where passages are indexed and searched: `local` (the index directory) or "
+                                     "`solr` (a SolrCloud collection; docs/solr.md).")
+    solr_url: str = _setting("http://127.0.0.1:8983/solr", "SolrCloud base URL, or several nodes' URLs "
+                             "comma-separated to fail over between; `user:password@` in a URL sends basic auth.",
+                             secret=True)
+    solr_collection: str = _setting("qa-api", "SolrCloud collection the passages are indexed into.")
+    solr_shards: int = _setting(2, "Shards of a collection qa-api creates.")
+    solr_replication_factor: int = _setting(2, "Replicas of each shard in a collection qa-api creates.")
+    solr_timeout: float = _setting(10.0, "Seconds to wait for one answer from a Solr node before trying the next.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -73,6 +84,17 @@ class Settings:
             raise ConfigError(f"workers and threads must be at least 1, got {self.workers} and {self.threads}")
         if self.k1 < 0 or not 0 <= self.b <= 1:
             raise ConfigError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1} b={self.b}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.solr_shards < 1 or self.solr_replication_factor < 1 or self.solr_timeout <= 0:
+            raise ConfigError("Solr shards and replication factor must be at least 1 and its timeout positive, got "
+                              f"{self.solr_shards}, {self.solr_replication_factor} and {self.solr_timeout}")
+        if self.backend == "solr" and not self.solr_urls:
+            raise ConfigError("the solr backend needs QA_API_SOLR_URL")
+
+    @property
+    def solr_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip().rstrip("/") for u in self.solr_url.split(",") if u.strip())
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

@@ -22,6 +22,7 @@ from qa_api.http.app import create_app
 from qa_api.service import QAService
 from qa_api.settings import Settings
 from tests.live import LiveServer, start_server
+from tests.solr_cluster import SolrCluster, start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -153,6 +154,16 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def solr_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolrCluster]:
+    """A 3-node SolrCloud with ZooKeeper on loopback (``scripts/solr-cluster``), stopped after the session."""
+    cluster = start_cluster(tmp_path_factory.mktemp("solr-cluster"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
