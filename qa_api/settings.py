@@ -53,7 +53,8 @@ class Settings:
     solr_url: str = _setting("http://127.0.0.1:8983/solr", "SolrCloud base URL, or several nodes' URLs "
                              "comma-separated to fail over between; `user:password@` in a URL sends basic auth.",
                              secret=True)
-    solr_collection: str = _setting("qa-api", "SolrCloud collection the passages are indexed into.")
+    solr_collection: str = _setting("qa-api", "SolrCloud alias qa-api serves from: `qa-api index` builds a fresh "
+                                              "collection (`<alias>_<time>`) and points the alias at it.")
     solr_shards: int = _setting(2, "Shards of a collection qa-api creates.")
     solr_replication_factor: int = _setting(2, "Replicas of each shard in a collection qa-api creates.")
     solr_timeout: float = _setting(10.0, "Seconds to wait for one answer from a Solr node before trying the next.")

@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, se
 
 from qa_api.service import QAService
 
+from .problems import backend_problem
+
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -23,8 +25,13 @@ def healthz() -> Response:
 def readyz() -> Response:
     svc: QAService = current_app.extensions["qa_api"]
     stats = svc.stats()
+    if stats.health == "red":
+        return backend_problem(f"The {stats.backend} backend is red: a shard of the collection has no active "
+                               f"replica, so searches would fail.")
     return jsonify(
         status="ready",
+        backend=stats.backend,
+        health=stats.health,
         documents=stats.documents,
         passages=stats.passages,
         terms=stats.terms,
