@@ -1,12 +1,14 @@
 """The Solr backend against the local one: ``python -m bench.solr --passages N [--json]``.
 
 One synthetic corpus (``bench.corpus``: passages of Zipf words, 10 to a document) is indexed twice: by the local
-builder (``build_index``) and into a SolrCloud collection (2 shards x 2 replicas by default) on the 3-node
-loopback cluster that ``scripts/solr-cluster`` starts (or on ``--url``). The same queries then run one at a time
-through each backend's keyword search with passages returned: ``Searcher.search(rerank=False)``, the
-``/v1/search`` path, and ``qa_api.retrieval.solr.search`` over HTTP. Printed: build and push times, documents
-per node (passages and index size), p50/p95/p99 latency of each and their ratios (Solr / local), how often the
-two put the same passage first, and the load average.
+builder (``build_index``) and by ``qa-api index``'s Solr path (``build_collection``: a fresh collection, 2 shards
+x 2 replicas by default, behind an alias) on the 3-node loopback cluster that ``scripts/solr-cluster`` starts
+(or on ``--url``). Sentence vectors are left out (embedding N synthetic passages would time the encoder, not the
+backends). The same queries then run one at a time through each backend behind the service:
+``QAService.search`` (``/v1/search``: BM25 top 10 with highlights and per-term scores) and ``QAService.ask``
+(BM25's pool of 30, re-ranked by lexical features, evidence and answer; no vectors). Printed: build times,
+documents per node (passages and index size), p50/p95/p99 latency of each path on each backend and their
+ratios (Solr / local), how often the two put the same passage first, and the load average.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +27,18 @@ import numpy as np
 
 from bench import corpus as synth
 from qa_api.corpus import Corpus, Document, Passage
-from qa_api.retrieval import solr
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.index import build_index
-from qa_api.retrieval.search import Searcher
+from qa_api.retrieval.local import LocalBackend
+from qa_api.retrieval.solr import SolrBackend, SolrClient, admin, build_collection
+from qa_api.service import QAService
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSAGES_PER_DOCUMENT = 10
 TOP_K = 10
-COLLECTION = "bench"
+ALIAS = "bench"
+WARM_UP = 300  # queries run untimed first on each path (the JVM's JIT above all)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,37 +67,37 @@ def run(n_passages: int, n_queries: int, urls: list[str], shards: int, replicas:
     data = synth.generate(n_passages, n_queries)
     corpus = synthetic_corpus(data)
     queries = [" ".join(synth.word(int(r)) for r in q) for q in data.queries]
-    params = BM25Params()
+    params, analyzer = BM25Params(), Analyzer()
 
     started = time.perf_counter()
     log("local: building the index")
-    searcher = Searcher(build_index(corpus, Analyzer(), params))
+    local = QAService(LocalBackend(build_index(corpus, analyzer, params), analyzer))
     local_build_s = time.perf_counter() - started
 
-    client = solr.SolrClient(urls, timeout=120)
-    solr.delete_collection(client, COLLECTION)
-    started = time.perf_counter()
-    log(f"solr: creating {shards} x {replicas} and pushing")
-    solr.create_collection(client, COLLECTION, shards=shards, replication_factor=replicas, params=params)
-    solr.push_corpus(client, COLLECTION, corpus, params)
-    solr_push_s = time.perf_counter() - started
+    client = SolrClient(urls, timeout=600)
+    _drop(client)
+    log(f"solr: building a {shards} x {replicas} collection")
+    built = build_collection(client, ALIAS, corpus, params=params, shards=shards, replication_factor=replicas,
+                             analyzer=analyzer, encoder=None)
+    solr = QAService(SolrBackend(SolrClient(urls, timeout=30), ALIAS, analyzer, params=params))
 
-    log("querying")
-    local_ms = _timed(lambda q: searcher.search(q, TOP_K, rerank=False), queries)
-    solr_ms = _timed(lambda q: solr.search(client, COLLECTION, q, TOP_K), queries)
-    agree = sum(searcher.search(q, 1, rerank=False).hits[0].passage.id
-                == solr.search(client, COLLECTION, q, 1).hits[0].passage.id for q in queries[:200])
     report: dict[str, Any] = {
         "passages": n_passages, "documents": len(corpus.documents), "queries": len(queries),
         "layout": f"{shards} shards x {replicas} replicas on {len(urls)} nodes",
-        "per_node": per_node(client, COLLECTION),
-        "local_build_s": round(local_build_s, 1), "solr_create_and_push_s": round(solr_push_s, 1),
-        "local": _percentiles(local_ms), "solr": _percentiles(solr_ms),
-        "top1_agreement_200": agree / min(200, len(queries)),
+        "per_node": per_node(client, built.collection),
+        "local_build_s": round(local_build_s, 1), "solr_build_s": round(built.seconds, 1),
     }
-    report["solr_to_local"] = {k: round(report["solr"][k] / report["local"][k], 1) for k in report["local"]}
+    # keys: "local" and "solr" for search, "local_ask" and "solr_ask" for ask
+    for suffix, call in (("", _search), ("_ask", _ask)):
+        log(f"querying: {'ask' if suffix else 'search'}")
+        for name, service in (("local", local), ("solr", solr)):
+            report[name + suffix] = _percentiles(_timed(service, call, queries))
+        report["solr_to_local" + suffix] = {k: round(report["solr" + suffix][k] / report["local" + suffix][k], 1)
+                                            for k in report["local" + suffix]}
+    report["top1_agreement_200"] = sum(local.search(q, 1).hits[0].passage.id == solr.search(q, 1).hits[0].passage.id
+                                       for q in queries[:200]) / min(200, len(queries))
     report["load_average"] = os.getloadavg()[0]  # other work on the machine slows both, Solr's 3 nodes more
-    solr.delete_collection(client, COLLECTION)
+    _drop(client)
     return report
 
 
@@ -111,7 +116,7 @@ def synthetic_corpus(data: synth.SyntheticCorpus) -> Corpus:
     return Corpus(tuple(documents), f"synthetic-{data.n_passages}")
 
 
-def per_node(client: solr.SolrClient, collection: str) -> dict[str, dict[str, float]]:
+def per_node(client: SolrClient, collection: str) -> dict[str, dict[str, float]]:
     """Passage records and index megabytes each node holds, over all the replicas it hosts."""
     replicas = client.request("GET", "/admin/collections", {"action": "CLUSTERSTATUS", "collection": collection})
     held: dict[str, dict[str, float]] = {}
@@ -119,7 +124,7 @@ def per_node(client: solr.SolrClient, collection: str) -> dict[str, dict[str, fl
         count = client.request("POST", f"/{collection}/select", {"q": "kind:passage", "rows": 0,
                                                                  "shards": shard_name})["response"]["numFound"]
         for replica in shard["replicas"].values():
-            cores = solr.SolrClient([replica["base_url"]]).request(
+            cores = SolrClient([replica["base_url"]]).request(
                 "GET", "/admin/cores", {"action": "STATUS", "core": replica["core"]})["status"]
             node = held.setdefault(replica["node_name"], {"passages": 0, "index_mb": 0.0})
             node["passages"] += int(count)
@@ -127,19 +132,34 @@ def per_node(client: solr.SolrClient, collection: str) -> dict[str, dict[str, fl
     return dict(sorted(held.items()))
 
 
-def _timed(search: Any, queries: list[str]) -> list[float]:
-    for q in queries[:300]:  # warm both up (the JIT above all), untimed
-        search(q)
+def _search(service: QAService, query: str) -> Any:
+    return service.search(query, TOP_K)
+
+
+def _ask(service: QAService, query: str) -> Any:
+    return service.ask(query, TOP_K)
+
+
+def _timed(service: QAService, call: Callable[[QAService, str], Any], queries: list[str]) -> list[float]:
+    for q in queries[:WARM_UP]:
+        call(service, q)
     out = []
     for q in queries:
         started = time.perf_counter()
-        search(q)
+        call(service, q)
         out.append((time.perf_counter() - started) * 1000)
     return out
 
 
 def _percentiles(ms: list[float]) -> dict[str, float]:
     return {f"p{p}_ms": round(float(np.percentile(ms, p)), 2) for p in (50, 95, 99)}
+
+
+def _drop(client: SolrClient) -> None:
+    admin.delete_alias(client, ALIAS)
+    for name in admin.list_collections(client):
+        if name.startswith(f"{ALIAS}_"):
+            admin.delete_collection(client, name)
 
 
 def _cluster(command: str, env: dict[str, str]) -> str:

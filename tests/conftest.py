@@ -166,6 +166,32 @@ def solr_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolrClust
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def solr_settings(solr_cluster: SolrCluster, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seed corpus as ``qa-api index`` puts it into the cluster: behind alias ``seeds``, 2 shards x 2
+    replicas (the settings' defaults)."""
+    output = solr_cluster.index("seeds")
+    assert "59 passages from 5 files" in output and "behind alias seeds" in output, output
+    return Settings.from_env(solr_cluster.env("seeds", index_dir=str(tmp_path_factory.mktemp("unused-index"))))
+
+
+@pytest.fixture(scope="session")
+def solr_service(solr_settings: Settings) -> QAService:
+    return QAService.open(solr_settings)
+
+
+@pytest.fixture(scope="session")
+def solr_live_server(solr_cluster: SolrCluster, solr_settings: Settings,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``qa-api serve`` over the ``seeds`` alias, on a free loopback port, stopped after the session."""
+    log = tmp_path_factory.mktemp("solr-server") / "server.log"
+    server = start_server(solr_cluster.env("seeds", index_dir=str(solr_settings.index_dir)), log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
     """The one check of every error path: status, problem+json media type, and RFC 9457 members."""
     assert response.status_code == status, response.get_data(as_text=True)

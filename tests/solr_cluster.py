@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
 SCRIPT = ROOT / "scripts" / "solr-cluster"
 MISSING_TOOLS = 3  # the script's exit status when Java or Maven is missing and it may not install them
 START_TIMEOUT_S = 1500  # the first start builds the launcher, downloading Solr from Maven Central
+INDEX_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,19 @@ class SolrCluster:
 
     def stop(self) -> None:
         self.run("stop")
+
+    def env(self, collection: str, **settings: str) -> dict[str, str]:
+        """The environment of a qa-api command (index, serve) on ``collection`` of this cluster, over the seeds."""
+        return dict(os.environ, QA_API_BACKEND="solr", QA_API_SOLR_URL=",".join(self.urls),
+                    QA_API_SOLR_COLLECTION=collection, QA_API_CORPUS_DIR=str(SEEDS),
+                    **{f"QA_API_{name.upper()}": value for name, value in settings.items()})
+
+    def index(self, collection: str, **settings: str) -> str:
+        """``qa-api index`` into ``collection`` (an alias): its output."""
+        done = subprocess.run([sys.executable, "-m", "qa_api", "index"], env=self.env(collection, **settings),
+                              capture_output=True, text=True, timeout=INDEX_TIMEOUT_S)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
 
 def start_cluster(state_dir: Path) -> SolrCluster:

@@ -47,16 +47,13 @@ def search(client: SolrClient, collection: str, query: Mapping[str, float], k: i
     terms = _heaviest(query)
     if not terms:
         return Ranked((), 0, 0, {})
-    params: list[tuple[str, Any]] = [("q", " ".join(f'_query_:"{{!term f=terms v=$t{i}}}"^{_boost(w)}'
-                                                     for i, (_, w) in enumerate(terms)))]
-    params += [(f"t{i}", term) for i, (term, _) in enumerate(terms)]
-    params += [(f"s{i}", f"{{!term f=terms v=$t{i}}}") for i in range(len(terms))]
+    params = scoring_params(terms)
     shares = ",".join(f"s{i}:query($s{i},0)" for i in range(len(terms)))
     # One pass: each shard returns its best passages' fields with their ids, saving the round trip that would
     # fetch them after the merge (measured: about a third of the request's time on the loopback cluster).
     params += [("rows", max(k, 0)), ("fl", f"{','.join(fields)},score,{shares}"), ("sort", f"score desc,{ORDER}"),
                ("distrib.singlePass", "true"),
-               ("terms", "true"), ("terms.fl", "terms"), ("terms.list", ",".join(t for t, _ in terms)),
+               *_frequency_params([t for t, _ in terms]),
                ("json.facet", json.dumps({"passages": {"type": "query", "domain": {"query": "kind:passage"}}}))]
     if sources:
         params.append(("fq", _any_of("source", sources)))
@@ -69,6 +66,19 @@ def search(client: SolrClient, collection: str, query: Mapping[str, float], k: i
                         {term: float(d.get(f"s{i}", 0.0)) for i, (term, _) in enumerate(terms)})
                   for d in body["response"]["docs"])
     return Ranked(found, int(body["response"]["numFound"]), int(body["facets"]["passages"]["count"]), frequencies)
+
+
+def scoring_params(terms: Sequence[tuple[str, float]]) -> list[tuple[str, Any]]:
+    """``q``: each term (``t<i>``) as a term query on ``terms`` boosted by its weight; ``s<i>``: the same term
+    query unboosted, for its share of each passage's score."""
+    clauses = " ".join(f'_query_:"{{!term f=terms v=$t{i}}}"^{_boost(w)}' for i, (_, w) in enumerate(terms))
+    return [("q", clauses), *((f"t{i}", t) for i, (t, _) in enumerate(terms)),
+            *((f"s{i}", f"{{!term f=terms v=$t{i}}}") for i in range(len(terms)))]
+
+
+def _frequency_params(terms: Sequence[str]) -> list[tuple[str, Any]]:
+    """The terms component's document frequencies of ``terms``, summed over the shards (all of them: no limit)."""
+    return [("terms", "true"), ("terms.fl", "terms"), ("terms.limit", -1), ("terms.list", ",".join(terms))]
 
 
 def _heaviest(query: Mapping[str, float]) -> list[tuple[str, float]]:
@@ -97,7 +107,7 @@ def phrase(text: str) -> str:
 def document_frequencies(client: SolrClient, collection: str, terms: Sequence[str]) -> dict[str, int]:
     """How many passages hold each term, over every shard."""
     body = client.request("POST", f"/{collection}/select", [
-        ("q", "*:*"), ("rows", 0), ("terms", "true"), ("terms.fl", "terms"), ("terms.list", ",".join(terms))])
+        ("q", "*:*"), ("rows", 0), *_frequency_params(terms)])
     listed = body.get("terms", {}).get("terms", [])
     return dict.fromkeys(terms, 0) | dict(zip(listed[::2], listed[1::2], strict=True))
 
