@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from qa_api.errors import ConfigError
 
 BACKENDS = ("local", "solr")
+_SOLR_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]*")
 
 
 def _setting(default: Any, help: str, env: str | None = None, secret: bool = False) -> Any:
@@ -90,6 +92,9 @@ class Settings:
         if self.solr_shards < 1 or self.solr_replication_factor < 1 or self.solr_timeout <= 0:
             raise ConfigError("Solr shards and replication factor must be at least 1 and its timeout positive, got "
                               f"{self.solr_shards}, {self.solr_replication_factor} and {self.solr_timeout}")
+        if not _SOLR_NAME.fullmatch(self.solr_collection):
+            raise ConfigError(f"a Solr collection or alias name is letters, digits, '.', '_' and '-', not starting "
+                              f"with '-': got {self.solr_collection!r}")
         if self.backend == "solr" and not self.solr_urls:
             raise ConfigError("the solr backend needs QA_API_SOLR_URL")
 

@@ -24,7 +24,9 @@ def test_environment_overrides_defaults_and_port_is_honoured() -> None:
 
 
 @pytest.mark.parametrize("env", [{"QA_API_PORT": "0"}, {"QA_API_WORKERS": "0"}, {"QA_API_B": "2"},
-                                 {"QA_API_K1": "abc"}])
+                                 {"QA_API_K1": "abc"}, {"QA_API_BACKEND": "elastic"}, {"QA_API_SOLR_SHARDS": "0"},
+                                 {"QA_API_SOLR_COLLECTION": "qa api"}, {"QA_API_SOLR_COLLECTION": "-qa"},
+                                 {"QA_API_BACKEND": "solr", "QA_API_SOLR_URL": " , "}])
 def test_impossible_values_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         Settings.from_env(env)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -112,6 +115,14 @@ def test_a_cluster_that_does_not_answer_is_503_problem_json(unreachable: Contrac
     problem = assert_problem(response, 503)
     assert problem["type"] == "urn:qa-api:problem:search-backend-unavailable"
     assert response.headers["Retry-After"] == "5" and "127.0.0.1" not in problem["detail"]
+
+
+def test_serve_refuses_to_start_while_no_solr_node_answers(tmp_path: Path) -> None:
+    env = dict(os.environ, QA_API_BACKEND="solr", QA_API_SOLR_URL="http://127.0.0.1:9/solr", QA_API_SOLR_TIMEOUT="1",
+               QA_API_INDEX_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "qa_api", "serve", "--port", "9"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "no Solr node answered" in done.stderr, done.stderr
 
 
 def test_chat_gets_the_openai_error_shape_when_the_cluster_does_not_answer(unreachable: ContractClient) -> None:

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 READ_CACHE = 8192  # passages kept analyzed, as the local backend keeps them
 SHARES_CACHE = 4096  # (query, passage) pairs whose per-term scores are kept for ``term_scores``
 DOCUMENTS_TTL_S = 5.0  # how long the document list is reused before Solr is asked again
+_WHAT = {"format": "record format", "analyzer": "analyzer", "bm25": "BM25 k1, b or epsilon",
+         "vectors": "sentence encoder or sentence splitter (or none)"}
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -80,7 +82,7 @@ class SolrBackend:
                     "bm25": {"k1": self.params.k1, "b": self.params.b, "epsilon": self.params.epsilon}}
         if self.encoder is not None:
             expected["vectors"] = signature(self.encoder)
-        stale = [name for name, value in expected.items() if meta.get(name) != value]
+        stale = [_WHAT[name] for name, value in expected.items() if meta.get(name) != value]
         if stale:
             raise IndexUnavailableError(f"Solr collection {self.collection} was indexed with another "
                                         f"{' and '.join(stale)}: run `qa-api index` with QA_API_BACKEND=solr")
