@@ -27,7 +27,7 @@ from qa_api.retrieval.vectors import signature
 
 from . import admin, indexing, queries
 from .client import SolrClient
-from .records import FORMAT_VERSION, PASSAGE_FIELDS, READ_FIELDS, document_id, passage_of, read_of
+from .records import FORMAT_VERSION, PASSAGE_FIELDS, READ_FIELDS, passage_of, read_of
 
 log = logging.getLogger(__name__)
 
@@ -149,19 +149,20 @@ class SolrBackend:
         health = admin.cluster_health(self.client, self.collection)
         if health.status == "red":  # a shard has no replica to ask: counting would fail
             meta = self._meta or {}
-            return CorpusStats("solr", 0, 0, 0, meta.get("built_at", ""), 0.0, FORMAT_VERSION, health="red")
+            return CorpusStats(backend="solr", documents=0, passages=0, terms=0, built_at=meta.get("built_at", ""),
+                               build_seconds=0.0, index_format=FORMAT_VERSION, health="red")
         meta = self._meta or self.check()
         held = queries.counts(self.client, self.collection)
-        return CorpusStats("solr", held.get("document", 0), held.get("passage", 0), int(meta["terms"]),
-                           meta["built_at"], float(meta["build_seconds"]), int(meta["format"]),
-                           list(meta.get("skipped", [])), health.status)
+        return CorpusStats(backend="solr", documents=held.get("document", 0), passages=held.get("passage", 0),
+                           terms=int(meta["terms"]), built_at=meta["built_at"],
+                           build_seconds=float(meta["build_seconds"]), index_format=int(meta["format"]),
+                           skipped_files=list(meta.get("skipped", [])), health=health.status)
 
     # --- writes: one document at a time, acknowledged once committed -------------------------------------------
 
     def put_document(self, document: Document) -> DocumentEntry:
         """Add ``document``, or replace the one with its source (keeping its place in the corpus order)."""
-        record = self.client.request("POST", f"/{self.collection}/get", {"id": document_id(document.source)})
-        previous = record.get("doc")
+        previous = queries.document_record(self.client, self.collection, document.source)
         seq = int(previous["doc_seq"]) if previous else queries.last_doc_seq(self.client, self.collection) + 1
         encoder = self.encoder if self.has_vectors else None
         indexing.write_document(self.client, self.collection, document, seq, self.analyzer, encoder)
@@ -170,7 +171,7 @@ class SolrBackend:
 
     def delete_document(self, source: str) -> None:
         """Remove the document with this source and its passages; ``UnknownSourceError`` when there is none."""
-        if not self.client.request("POST", f"/{self.collection}/get", {"id": document_id(source)}).get("doc"):
+        if queries.document_record(self.client, self.collection, source) is None:
             raise UnknownSourceError(source)
         indexing.remove_document(self.client, self.collection, source)
         self._forget(source)

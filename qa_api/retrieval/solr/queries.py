@@ -125,10 +125,16 @@ def get_records(client: SolrClient, collection: str, ids: Sequence[str],
     return [found[i] for i in ids]
 
 
+def document_record(client: SolrClient, collection: str, source: str) -> dict[str, Any] | None:
+    """The document's record (real-time get: committed or not), or None."""
+    record: dict[str, Any] | None = client.request("POST", f"/{collection}/get", {"id": document_id(source)}).get("doc")
+    return record if record and record.get("source") == source else None
+
+
 def get_document(client: SolrClient, collection: str, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A document's record and its passages' records in order; ``UnknownSourceError`` when there is none."""
-    record = client.request("POST", f"/{collection}/get", {"id": document_id(source)}).get("doc")
-    if not record or record.get("source") != source:
+    record = document_record(client, collection, source)
+    if record is None:
         raise UnknownSourceError(source)
     passages = client.request("POST", f"/{collection}/select", [
         ("q", "kind:passage"), ("fq", f'source:"{phrase(source)}"'), ("sort", "paragraph asc"),
