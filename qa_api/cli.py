@@ -13,13 +13,15 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from qa_api import __version__
-from qa_api.corpus import Passage, display_text
+from qa_api.corpus import Passage, display_text, load_corpus
 from qa_api.errors import QAError
 from qa_api.evaluate import evaluate, evaluate_follow_ups, format_follow_ups, format_report, read_questions
 from qa_api.frontends.about import describe
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
+from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
-from qa_api.retrieval.encoder import shared_encoder
+from qa_api.retrieval.encoder import Encoder, shared_encoder
+from qa_api.retrieval.solr import SolrClient, build_collection
 from qa_api.retrieval.store import open_index, rebuild_index
 from qa_api.service import QAService
 from qa_api.serving import nginx
@@ -27,6 +29,8 @@ from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
 from qa_api.settings import Settings, documented_settings
 
 T = TypeVar("T")
+# Creating a collection and committing a push take longer than a search: wait for them, never repeat them.
+SOLR_INDEX_TIMEOUT_S = 600.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index", type=Path, help="index directory (QA_API_INDEX_DIR)")
         return p
 
-    p = command("index", "Build or rebuild the index from the corpus.")
+    p = command("index", "Build or rebuild the index from the corpus (with QA_API_BACKEND=solr: a fresh Solr "
+                         "collection, then the alias switched to it).")
     p.set_defaults(run=cmd_index)
 
     p = command("ask", "Answer a question from the command line.")
@@ -82,12 +87,28 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     encoder = shared_encoder() if settings.dense else None
+    if settings.backend == "solr":
+        return _index_solr(settings, _params(settings), encoder)
     index = rebuild_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar,
                           encoder=encoder)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
     for source, reason in zip(m["corpus"]["skipped"], m["corpus"]["skip_reasons"], strict=True):
+        print(f"skipped {source}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _index_solr(settings: Settings, params: BM25Params, encoder: Encoder | None) -> int:
+    corpus = load_corpus(settings.corpus_dir)
+    client = SolrClient(settings.solr_urls, timeout=max(settings.solr_timeout, SOLR_INDEX_TIMEOUT_S))
+    built = build_collection(client, settings.solr_collection, corpus, params=params, shards=settings.solr_shards,
+                             replication_factor=settings.solr_replication_factor, analyzer=Analyzer(),
+                             encoder=encoder, progress=progress_bar)
+    print(f"indexed {built.passages} passages from {built.documents} files ({built.terms} terms) in "
+          f"{built.seconds:.2f}s -> Solr collection {built.collection}, now behind alias {settings.solr_collection}"
+          + (f" (was {built.replaced})" if built.replaced else ""))
+    for source, reason in zip(corpus.skipped, corpus.skip_reasons, strict=True):
         print(f"skipped {source}: {reason}", file=sys.stderr)
     return 0
 
@@ -114,8 +135,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.proxy == "nginx" and nginx.find_binary() is None:
         raise QAError(f"qa-api serve puts nginx in front of gunicorn, and nginx is missing: as root run "
                       f"`{nginx.INSTALL_COMMAND}` (or set QA_API_PROXY=off behind a buffering proxy of your own)")
-    # Build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves.
-    open_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
+    if settings.backend == "solr":  # fail here, not in every worker, while no Solr node answers
+        QAService.open(settings).stats()
+    else:  # build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves
+        open_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
         if value is not None:

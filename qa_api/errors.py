@@ -6,6 +6,7 @@
     │   └── UnreadableDocumentError  one file cannot be read as its kind (not UTF-8, not a PDF, ...)
     ├── IndexUnavailableError  the index on disk is missing, stale or corrupt (rebuild it)
     ├── EncoderError           the sentence encoder's model files are missing or not the published ones
+    ├── SearchBackendError     the search cluster (Solr) refused a request or none of its nodes answered
     └── NotFoundError          a document or passage that does not exist (HTTP 404)
         ├── UnknownSourceError
         └── UnknownPassageError
@@ -36,6 +37,10 @@ class IndexUnavailableError(QAError):
 
 class EncoderError(QAError):
     """The sentence encoder cannot be used: its weights are missing or differ from the published ones."""
+
+
+class SearchBackendError(QAError):
+    """The search cluster refused a request, or none of its nodes answered in time."""
 
 
 class NotFoundError(QAError):

@@ -27,6 +27,7 @@ from .retrieval.encoder import Encoder, shared_encoder
 from .retrieval.local import LocalBackend
 from .retrieval.progress import Progress
 from .retrieval.search import Hit, Searcher, SearchResult
+from .retrieval.solr import SolrBackend
 from .retrieval.store import open_index
 from .settings import Settings
 
@@ -64,10 +65,14 @@ class QAService:
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None) -> QAService:
-        """Load the index for the configured corpus, building it first when missing, stale or corrupt."""
+        """Load the index for the configured corpus, building it first when missing, stale or corrupt; or, with
+        the Solr backend, connect to the collection ``qa-api index`` built."""
         analyzer = Analyzer()
         encoder = shared_encoder() if settings.dense else None
         params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
+        if settings.backend == "solr":
+            return cls(SolrBackend.connect(settings.solr_urls, settings.solr_collection, timeout=settings.solr_timeout,
+                                           params=params, analyzer=analyzer, encoder=encoder), encoder)
         index = open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress, encoder)
         return cls(LocalBackend(index, analyzer), encoder)
 

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_api.errors import ConfigError
 
+_SOLR_NAME = r"^[A-Za-z0-9._][A-Za-z0-9._-]*$"  # a Solr collection or alias name
+
 
 def _setting(default: Any, help: str, *, also: tuple[str, ...] = (), secret: bool = False, **limits: Any) -> Any:
     """A setting: its default, its line of help, other names it is read from (the first given wins), and its
@@ -70,6 +72,19 @@ class Settings(BaseSettings):
     forwarded_hops: int = _setting(0, "Proxies of your own in front of the server whose `X-Forwarded-For` entry the "
                                       "app trusts for the client address (qa-api's own nginx is trusted already).",
                                    ge=0)
+    backend: Literal["local", "solr"] = _setting(
+        "local", "Where passages are indexed and searched: `local` (the index directory) or `solr` (a SolrCloud "
+                 "collection; docs/solr.md).")
+    solr_url: str = _setting("http://127.0.0.1:8983/solr", "SolrCloud base URL, or several nodes' URLs "
+                             "comma-separated to fail over between; `user:password@` in a URL sends basic auth.",
+                             secret=True)
+    solr_collection: str = _setting("qa-api", "SolrCloud alias qa-api serves from: `qa-api index` builds a fresh "
+                                              "collection (`<alias>_<time>`) and points the alias at it.",
+                                    pattern=_SOLR_NAME)
+    solr_shards: int = _setting(2, "Shards of a collection qa-api creates.", ge=1)
+    solr_replication_factor: int = _setting(2, "Replicas of each shard in a collection qa-api creates.", ge=1)
+    solr_timeout: float = _setting(10.0, "Seconds to wait for one answer from a Solr node before trying the next.",
+                                   gt=0)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -94,7 +109,13 @@ class Settings(BaseSettings):
     def _possible(self) -> Settings:
         if self.metrics_address:
             self.metrics_bind()
+        if self.backend == "solr" and not self.solr_urls:
+            raise ConfigError("QA_API_BACKEND=solr needs QA_API_SOLR_URL: the URL of a SolrCloud node")
         return self
+
+    @property
+    def solr_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip().rstrip("/") for u in self.solr_url.split(",") if u.strip())
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:

@@ -22,6 +22,7 @@ from qa_api.http.app import create_app
 from qa_api.service import QAService
 from qa_api.settings import Settings
 from tests.live import LiveServer, start_server
+from tests.solr_cluster import SolrCluster, start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -150,6 +151,42 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir))
     server = start_server(env, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def solr_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolrCluster]:
+    """A 3-node SolrCloud with ZooKeeper on loopback (``scripts/solr-cluster``), stopped after the session."""
+    cluster = start_cluster(tmp_path_factory.mktemp("solr-cluster"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def solr_settings(solr_cluster: SolrCluster, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seed corpus as ``qa-api index`` puts it into the cluster: behind alias ``seeds``, 2 shards x 2
+    replicas (the settings' defaults)."""
+    output = solr_cluster.index("seeds")
+    assert "59 passages from 5 files" in output and "behind alias seeds" in output, output
+    return Settings.from_env(solr_cluster.env("seeds", index_dir=str(tmp_path_factory.mktemp("unused-index"))))
+
+
+@pytest.fixture(scope="session")
+def solr_service(solr_settings: Settings) -> QAService:
+    return QAService.open(solr_settings)
+
+
+@pytest.fixture(scope="session")
+def solr_live_server(solr_cluster: SolrCluster, solr_settings: Settings,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``qa-api serve`` over the ``seeds`` alias, on a free loopback port, stopped after the session."""
+    log = tmp_path_factory.mktemp("solr-server") / "server.log"
+    server = start_server(solr_cluster.env("seeds", index_dir=str(solr_settings.index_dir)), log)
     try:
         yield server
     finally:

@@ -17,7 +17,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from qa_api import __version__
-from qa_api.errors import UnknownSourceError
+from qa_api.errors import SearchBackendError, UnknownSourceError
 from qa_api.service import QAService
 
 from .about import About
@@ -98,6 +98,8 @@ def _call(fn: Callable[[], T]) -> T:
         return fn()
     except UnknownSourceError as exc:
         raise ToolError(f"sources: {exc}") from None
+    except SearchBackendError:
+        raise ToolError("The search cluster is not answering; try again shortly.") from None
 
 
 def _reader(service: QAService, source: str) -> Callable[[], str]:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 
 from . import metrics
 from .context import service, settings
+from .problems import backend_problem
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -25,8 +26,13 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     stats = service().stats()
+    if stats.health == "red":
+        return backend_problem(f"The {stats.backend} backend is red: a shard of the collection has no active "
+                               f"replica, so searches would fail.")
     return jsonify(
         status="ready",
+        backend=stats.backend,
+        health=stats.health,
         documents=stats.documents,
         passages=stats.passages,
         terms=stats.terms,

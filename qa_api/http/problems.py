@@ -12,7 +12,7 @@ from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from qa_api.errors import NotFoundError
+from qa_api.errors import NotFoundError, SearchBackendError
 from qa_api.frontends.schemas import Problem, field_errors
 
 from . import request_ids
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 INVALID_FIELDS = "urn:qa-api:problem:invalid-fields"
+BACKEND_UNAVAILABLE = "urn:qa-api:problem:search-backend-unavailable"
+RETRY_AFTER_S = 5
 
 
 class InvalidFieldsError(Exception):
@@ -61,10 +63,21 @@ def register(app: Flask) -> None:
     def not_found(exc: NotFoundError) -> Response:
         return problem(404, str(exc))
 
+    @app.errorhandler(SearchBackendError)
+    def backend_unavailable(exc: SearchBackendError) -> Response:
+        log.warning("search backend: %s", exc)  # the cluster's addresses stay in the log, not in the answer
+        return backend_problem("The search cluster is not answering; try again shortly.")
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"request_id": request_ids.current()})
         return problem(500, "The server failed to handle this request; it has been logged.")
+
+
+def backend_problem(detail: str) -> Response:
+    """503: the search cluster cannot serve now (chat routes give it the OpenAI error shape)."""
+    return problem(503, detail, type=BACKEND_UNAVAILABLE, title="Search backend unavailable",
+                   headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _describe(exc: HTTPException) -> str:
