@@ -58,6 +58,7 @@ def test_a_build_on_several_processes_is_byte_identical_to_one_on_a_single_proce
 
     monkeypatch.setattr(builder, "ProcessPoolExecutor", Pool)
     monkeypatch.setattr(builder, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(builder, "_forking_is_safe", lambda: True)  # other tests of this session leave threads
     one = builder.build_index(corpus, Analyzer(), BM25Params(), workers=1)
     assert not pools
     ticked: list[Path] = []

@@ -104,10 +104,15 @@ def _runs(files: list[Path], workers: int) -> list[list[Path]]:
 def _pool(runs: int, analyzer: Analyzer) -> contextlib.AbstractContextManager[ProcessPoolExecutor | None]:
     """Worker processes for several runs, forked so they inherit this process's analyzer and imports; none
     for one run, or in a process with other threads running (a server), as forking it would be unsafe."""
-    if runs == 1 or threading.active_count() > 1:
+    if runs == 1 or not _forking_is_safe():
         return contextlib.nullcontext()
     return ProcessPoolExecutor(min(runs, available_cores()), mp_context=multiprocessing.get_context("fork"),
                                initializer=_adopt, initargs=(analyzer,))
+
+
+def _forking_is_safe() -> bool:
+    """A process with one thread forks cleanly; with more, a child may inherit a lock another thread held."""
+    return threading.active_count() == 1
 
 
 def _analyzed(pool: ProcessPoolExecutor | None, corpus_dir: Path, runs: list[list[Path]],
