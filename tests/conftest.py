@@ -173,7 +173,7 @@ def solr_settings(solr_cluster: SolrCluster, tmp_path_factory: pytest.TempPathFa
     replicas (the settings' defaults)."""
     output = solr_cluster.index("seeds")
     assert "59 passages from 5 files" in output and "behind alias seeds" in output, output
-    return Settings.from_env(solr_cluster.env("seeds", index_dir=str(tmp_path_factory.mktemp("unused-index"))))
+    return solr_cluster.settings("seeds", index_dir=str(tmp_path_factory.mktemp("unused-index")))
 
 
 @pytest.fixture(scope="session")

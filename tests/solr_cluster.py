@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from qa_api.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SCRIPT = ROOT / "scripts" / "solr-cluster"
@@ -39,11 +41,20 @@ class SolrCluster:
     def stop(self) -> None:
         self.run("stop")
 
+    def variables(self, collection: str, **settings: str) -> dict[str, str]:
+        """The ``QA_API_*`` settings of a qa-api command (index, serve) on ``collection`` of this cluster, over
+        the seeds."""
+        return dict(QA_API_BACKEND="solr", QA_API_SOLR_URL=",".join(self.urls), QA_API_SOLR_COLLECTION=collection,
+                    QA_API_CORPUS_DIR=str(SEEDS), **{f"QA_API_{name.upper()}": value for name, value in settings.items()})
+
     def env(self, collection: str, **settings: str) -> dict[str, str]:
-        """The environment of a qa-api command (index, serve) on ``collection`` of this cluster, over the seeds."""
-        return dict(os.environ, QA_API_BACKEND="solr", QA_API_SOLR_URL=",".join(self.urls),
-                    QA_API_SOLR_COLLECTION=collection, QA_API_CORPUS_DIR=str(SEEDS),
-                    **{f"QA_API_{name.upper()}": value for name, value in settings.items()})
+        """The environment of a qa-api command on ``collection``: this process's, with ``variables``."""
+        return dict(os.environ, **self.variables(collection, **settings))
+
+    def settings(self, collection: str, **settings: str) -> Settings:
+        """The settings a qa-api command on ``collection`` reads, for a service in this process."""
+        variables = self.variables(collection, **settings)
+        return Settings(**{name.removeprefix("QA_API_").lower(): value for name, value in variables.items()})
 
     def index(self, collection: str, **settings: str) -> str:
         """``qa-api index`` into ``collection`` (an alias): its output."""
