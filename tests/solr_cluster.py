@@ -45,7 +45,8 @@ class SolrCluster:
         """The ``QA_API_*`` settings of a qa-api command (index, serve) on ``collection`` of this cluster, over
         the seeds."""
         return dict(QA_API_BACKEND="solr", QA_API_SOLR_URL=",".join(self.urls), QA_API_SOLR_COLLECTION=collection,
-                    QA_API_CORPUS_DIR=str(SEEDS), **{f"QA_API_{name.upper()}": value for name, value in settings.items()})
+                    QA_API_CORPUS_DIR=str(SEEDS),
+                    **{f"QA_API_{name.upper()}": value for name, value in settings.items()})
 
     def env(self, collection: str, **settings: str) -> dict[str, str]:
         """The environment of a qa-api command on ``collection``: this process's, with ``variables``."""
