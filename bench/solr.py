@@ -1,14 +1,14 @@
 """The Solr backend against the local one: ``python -m bench.solr --passages N [--json]``.
 
-One synthetic corpus (``bench.corpus``: passages of Zipf words, 10 to a document) is indexed twice: by the local
-builder (``build_index``) and by ``qa-api index``'s Solr path (``build_collection``: a fresh collection, 2 shards
-x 2 replicas by default, behind an alias) on the 3-node loopback cluster that ``scripts/solr-cluster`` starts
-(or on ``--url``). Sentence vectors are left out (embedding N synthetic passages would time the encoder, not the
-backends). The same queries then run one at a time through each backend behind the service:
-``QAService.search`` (``/v1/search``: BM25 top 10 with highlights and per-term scores) and ``QAService.ask``
-(BM25's pool of 30, re-ranked by lexical features, evidence and answer; no vectors). Printed: build times,
-documents per node (passages and index size), p50/p95/p99 latency of each path on each backend and their
-ratios (Solr / local), how often the two put the same passage first, and the load average.
+One synthetic corpus (``bench.corpus``: passages of Zipf words, 10 to a document, written as files) is indexed
+twice: by the local builder (``build_index``) and by ``qa-api index``'s Solr path (``build_collection``: a fresh
+collection, 2 shards x 2 replicas by default, behind an alias) on the 3-node loopback cluster that
+``scripts/solr-cluster`` starts (or on ``--url``). Sentence vectors are left out (embedding N synthetic passages
+would time the encoder, not the backends). The same queries then run one at a time through each backend behind
+the service: ``QAService.search`` (``/v1/search``: BM25 top 10 with highlights and per-term scores) and
+``QAService.ask`` (BM25's pool of 30, re-ranked by lexical features, evidence and answer; no vectors).
+Printed: build times, documents per node (passages and index size), p50/p95/p99 latency of each path on each
+backend and their ratios (Solr / local), how often the two put the same passage first, and the load average.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from bench import corpus as synth
-from qa_api.corpus import Corpus, Document, Passage
+from qa_api.corpus import load_corpus
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
-from qa_api.retrieval.index import build_index
+from qa_api.retrieval.builder import build_index
 from qa_api.retrieval.local import LocalBackend
 from qa_api.retrieval.solr import SolrBackend, SolrClient, admin, build_collection
 from qa_api.service import QAService
@@ -65,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
 def run(n_passages: int, n_queries: int, urls: list[str], shards: int, replicas: int) -> dict[str, Any]:
     log(f"generating {n_passages} passages")
     data = synth.generate(n_passages, n_queries)
-    corpus = synthetic_corpus(data)
+    corpus_dir = write_corpus(data, Path(tempfile.mkdtemp(prefix="bench-solr-")) / "corpus")
+    corpus = load_corpus(corpus_dir)
     queries = [" ".join(synth.word(int(r)) for r in q) for q in data.queries]
     params, analyzer = BM25Params(), Analyzer()
 
     started = time.perf_counter()
     log("local: building the index")
-    local = QAService(LocalBackend(build_index(corpus, analyzer, params), analyzer))
+    local = QAService(LocalBackend(build_index(corpus_dir, analyzer, params), analyzer))
     local_build_s = time.perf_counter() - started
 
     client = SolrClient(urls, timeout=600)
@@ -98,22 +101,20 @@ def run(n_passages: int, n_queries: int, urls: list[str], shards: int, replicas:
                                        for q in queries[:200]) / min(200, len(queries))
     report["load_average"] = os.getloadavg()[0]  # other work on the machine slows both, Solr's 3 nodes more
     _drop(client)
+    shutil.rmtree(corpus_dir.parent)
     return report
 
 
-def synthetic_corpus(data: synth.SyntheticCorpus) -> Corpus:
-    """The synthetic passages as documents of 10 paragraphs, with offsets as the corpus reader gives them."""
+def write_corpus(data: synth.SyntheticCorpus, directory: Path) -> Path:
+    """The synthetic passages as files of 10 paragraphs each, separated by blank lines, as a corpus directory."""
     offsets = data.offsets()
     texts = [" ".join(synth.word(int(r)) for r in data.tokens[offsets[i]:offsets[i + 1]])
              for i in range(data.n_passages)]
-    documents = []
+    directory.mkdir(parents=True, exist_ok=True)
     for d, first in enumerate(range(0, len(texts), PASSAGES_PER_DOCUMENT)):
-        source, parts, passages, at = f"bench-{d:06d}.txt", texts[first:first + PASSAGES_PER_DOCUMENT], [], 0
-        for n, text in enumerate(parts, start=1):
-            passages.append(Passage(f"bench-{d:06d}-p{n}", source, n, None, text, at, at + len(text)))
-            at += len(text) + 2
-        documents.append(Document(source, "\n\n".join(parts), None, tuple(passages)))
-    return Corpus(tuple(documents), f"synthetic-{data.n_passages}")
+        parts = texts[first:first + PASSAGES_PER_DOCUMENT]
+        (directory / f"bench-{d:06d}.txt").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return directory
 
 
 def per_node(client: SolrClient, collection: str) -> dict[str, dict[str, float]]:

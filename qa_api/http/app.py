@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.routing import Map
 
+from qa_api.errors import SearchBackendError
 from qa_api.http.middleware import auth, cors, observe, proxy, ratelimit
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
 from . import api, chat, logs, metrics, ops, problems, web
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_STRING_BYTES = 4096
 
@@ -29,7 +33,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
                       MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["qa_api"] = service = service or QAService.open(settings)
     if settings.metrics:
-        metrics.record_index(service.stats())
+        _record_index(service)
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
@@ -64,6 +68,13 @@ class _App(Flask):
         response.status_code = 204
         del response.headers["Content-Type"]
         return response
+
+
+def _record_index(service: QAService) -> None:
+    try:
+        metrics.record_index(service.stats())
+    except SearchBackendError as exc:  # the cluster is down at start: serve 503s until it is back
+        log.warning("index figures not recorded: %s", exc)
 
 
 def _refuse_long_query_string() -> Response | None:

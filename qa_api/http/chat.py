@@ -147,7 +147,8 @@ def _require_sources(sources: list[str]) -> None:
 
 def _model() -> dict[str, Any]:
     built_at = service().stats().built_at
-    return {"id": MODEL_ID, "object": "model", "created": int(datetime.fromisoformat(built_at).timestamp()),
+    created = int(datetime.fromisoformat(built_at).timestamp()) if built_at else 0
+    return {"id": MODEL_ID, "object": "model", "created": created,
             "owned_by": OWNER}
 
 

@@ -81,7 +81,8 @@ def record_index(stats: CorpusStats) -> None:
     INDEX_DOCUMENTS.set(stats.documents)
     INDEX_TERMS.set(stats.terms)
     INDEX_BUILD_SECONDS.set(stats.build_seconds)
-    INDEX_BUILT.set(datetime.fromisoformat(stats.built_at).timestamp())
+    if stats.built_at:  # a Solr collection that is red cannot say
+        INDEX_BUILT.set(datetime.fromisoformat(stats.built_at).timestamp())
     INDEX_FORMAT.set(stats.index_format)
     labels = (__version__, str(stats.index_format), stats.built_at, stats.corpus_checksum[:16])
     if _build[:1] and _build[0] != labels:  # a process serves one index: the one it served before is not current
