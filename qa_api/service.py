@@ -109,8 +109,7 @@ class QAService:
 
     def unknown_sources(self, sources: Sequence[str]) -> list[str]:
         """Why each named source is not a document of the corpus (empty when all are)."""
-        known = {d.source for d in self.backend.documents()}
-        return [str(UnknownSourceError(s)) for s in sources if s not in known]
+        return [str(UnknownSourceError(s)) for s in sources if not self.backend.has_document(s)]
 
     def read(self, question: str, context: str = "") -> Reading:
         return self.reader.read(question, context)

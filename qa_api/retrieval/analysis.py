@@ -88,6 +88,10 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         return [t.term for t in self.tokens(text)]
 
+    def term_set(self, text: str) -> frozenset[str]:
+        """The distinct terms of ``text``, read by the fast path (``words``, then ``term``): what ``terms`` finds."""
+        return frozenset(term for term in map(self.term, self.words(text)) if term)
+
     def words(self, text: str) -> list[str]:
         """The raw words ``tokens`` reads from ``text``, in order, without spans: the index builder's fast
         path, which maps each distinct word to its term once (``term``).

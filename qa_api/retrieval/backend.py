@@ -63,6 +63,9 @@ class Backend(Protocol):
     def idf(self, term: str) -> float:
         """A term's IDF; a term the corpus has never seen weighs as much as the rarest one could."""
 
+    def has_document(self, source: str) -> bool:
+        """Whether the corpus holds a document of that source (without listing them all)."""
+
     def documents(self) -> Sequence[DocumentEntry]:
         """Every document, in corpus order."""
 

@@ -19,7 +19,7 @@ from .analysis import Analyzer
 from .backend import CorpusStats, DocumentEntry
 from .bm25 import passage_bitset, ranked, score_rows, warm_up
 from .index import Index
-from .search import Pool, ReadPassage, Sentence
+from .search import Pool, ReadPassage, read_passage
 
 
 class LocalBackend:
@@ -50,6 +50,9 @@ class LocalBackend:
         term_id = self.index.vocab.get(term)
         return max(float(self.index.postings.idf[term_id]), 0.1) if term_id is not None else self.unseen_idf
 
+    def has_document(self, source: str) -> bool:
+        return self.index.has_document(source)
+
     def documents(self) -> list[DocumentEntry]:
         return [DocumentEntry(d.source, d.title, d.passage_count, d.characters) for d in self.index.documents]
 
@@ -71,11 +74,8 @@ class LocalBackend:
     def _read(self, key: Hashable) -> ReadPassage:
         row = _row(key)
         passage = self.index.passage(row)
-        tokens = tuple(self.analyzer.tokens(passage.text))
-        sentences = tuple(Sentence(s, e, frozenset(t.term for t in tokens if s <= t.start < e))
-                          for s, e in sentence_spans(passage.text) or [(0, len(passage.text))])
         vectors = self.index.vectors.of_passage(row) if self.index.vectors is not None else None
-        return ReadPassage(passage, tokens, sentences, vectors)
+        return read_passage(passage, sentence_spans(passage.text), self.analyzer, vectors)
 
     def _only(self, sources: Sequence[str]) -> NDArray[np.uint64]:
         """The passages of the named source files, as a bitset for ``ranked``."""

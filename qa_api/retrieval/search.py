@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from qa_api.corpus import Passage
 
-from .analysis import Token
+from .analysis import Analyzer
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -77,12 +77,20 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class ReadPassage:
-    """A passage analyzed once and kept: its tokens, its sentences and (when the index has them) their vectors."""
+    """A passage analyzed once and kept: its sentences with their terms and (when the index has them) their
+    vectors."""
 
     passage: Passage
-    tokens: tuple[Token, ...]
     sentences: tuple[Sentence, ...]
     vectors: NDArray[np.float32] | None
+
+
+def read_passage(passage: Passage, spans: Sequence[tuple[int, int]], analyzer: Analyzer,
+                 vectors: NDArray[np.float32] | None) -> ReadPassage:
+    """``passage`` read as the ask path needs it: each sentence (``spans``, offsets into its text) with its terms."""
+    text = passage.text
+    sentences = tuple(Sentence(s, e, analyzer.term_set(text[s:e])) for s, e in spans or [(0, len(text))])
+    return ReadPassage(passage, sentences, vectors)
 
 
 class Searcher:
@@ -113,4 +121,5 @@ class Searcher:
         return Hit(passage, key, bm25 + sum(b for _, b in boosts), rank, highlights, explanation)
 
 
-__all__ = ["Explanation", "Highlight", "Hit", "Pool", "ReadPassage", "SearchResult", "Searcher", "Sentence"]
+__all__ = ["Explanation", "Highlight", "Hit", "Pool", "ReadPassage", "SearchResult", "Searcher", "Sentence",
+           "read_passage"]

@@ -130,6 +130,9 @@ class SolrBackend:
         idf = math.log(n - frequency + 0.5) - math.log(frequency + 0.5)
         return max(idf if idf >= 0 else float((self._meta or {}).get("idf_floor", 0.0)), 0.1)
 
+    def has_document(self, source: str) -> bool:
+        return queries.document_record(self.client, self.collection, source) is not None
+
     def documents(self) -> list[DocumentEntry]:
         cached = self._documents
         if cached is not None and time.monotonic() - cached[0] < DOCUMENTS_TTL_S:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from qa_api.corpus import Document, Passage, passage_id_stem
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.encoder import DIMENSIONS
-from qa_api.retrieval.search import ReadPassage, Sentence
+from qa_api.retrieval.search import ReadPassage, read_passage
 
 FORMAT_VERSION = 1  # of these records; the meta record carries it, and a reader refuses another
 META_ID = "meta:corpus"
@@ -86,12 +86,10 @@ def passage_of(record: dict[str, Any]) -> Passage:
 def read_of(record: dict[str, Any], analyzer: Analyzer) -> ReadPassage:
     """A passage record as the ask path reads it: analyzed once, its stored sentences, its vectors if any."""
     passage = passage_of(record)
-    tokens = tuple(analyzer.tokens(passage.text))
     offsets = record.get("sentences") or [0, len(passage.text)]
-    sentences = tuple(Sentence(s, e, frozenset(t.term for t in tokens if s <= t.start < e))
-                      for s, e in zip(offsets[::2], offsets[1::2], strict=True))
-    vectors = decode_vectors(record["vectors"], len(sentences)) if "vectors" in record else None
-    return ReadPassage(passage, tokens, sentences, vectors)
+    spans = list(zip(offsets[::2], offsets[1::2], strict=True))
+    vectors = decode_vectors(record["vectors"], len(spans)) if "vectors" in record else None
+    return read_passage(passage, spans, analyzer, vectors)
 
 
 def _without_none(record: dict[str, Any]) -> dict[str, Any]:
