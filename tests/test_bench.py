@@ -74,7 +74,9 @@ def test_bench_ask_builds_serves_and_times_every_route(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=280, check=True)
     report = json.loads(done.stdout)
     assert report["passages"] == 250 and report["questions"] == 9
-    assert report["build"]["seconds"] > 0 and report["index_mb"] > 0
+    build = report["build"]
+    assert build["seconds"] > 0 and report["index_mb"] > 0 and build["embed_seconds"] > 0
+    assert build["bm25_seconds"] == round(build["seconds"] - build["embed_seconds"], 2)
     assert len(list((tmp_path / "text-n250" / "corpus").glob("*.txt"))) == 3
     for route in ("search", "ask", "chat"):
         r = report["http"][route]

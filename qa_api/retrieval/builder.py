@@ -84,8 +84,10 @@ def build_index(corpus_dir: Path, analyzer: Analyzer, params: BM25Params, progre
     postings = build_postings(term_ids[kept], counted[ends] - counted[ends - words], len(vocab), params)
     index = _index(done, list(vocab), postings, analyzer, params, started)
     if encoder is not None:
+        embedding = time.perf_counter()
         index.vectors = embed_passages(_passage_texts(index), encoder, progress)
         index.manifest["vectors"] = signature(encoder)
+        index.manifest["embed_seconds"] = round(time.perf_counter() - embedding, 3)  # of build_seconds
         index.manifest["build_seconds"] = round(time.perf_counter() - started, 3)
     return index
 
