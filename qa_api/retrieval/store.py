@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from qa_api.corpus import corpus_checksum
+from qa_api.corpus import DocumentStore, corpus_checksum
 from qa_api.errors import CorpusError, IndexUnavailableError
 
 from .analysis import Analyzer
@@ -51,7 +51,8 @@ _ARRAYS = {
     "texts_offsets": ("", "text_offsets"),
 }
 
-_VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales"}
+_VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales",
+                  "vectors_hashes": "hashes"}
 
 
 def save_index(index: Index, index_dir: Path) -> Path:
@@ -120,10 +121,13 @@ def _consistent(p: Postings) -> bool:
             and p.bitset_row.shape[0] == p.n_terms and p.bitsets.shape[1] == (p.n_docs + 63) // 64)
 
 
-def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+Corpus = Path | DocumentStore  # a corpus directory, or the document store
+
+
+def open_index(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
                progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
-    """The index for ``corpus_dir``: loaded when it is current, else rebuilt first (under a lock). With an
-    ``encoder`` the index must hold that encoder's sentence vectors."""
+    """The index for a corpus (a directory or the document store): loaded when it is current, else rebuilt first
+    (under a lock). With an ``encoder`` the index must hold that encoder's sentence vectors."""
     analyzer = analyzer or Analyzer()
     index, problem = _load_current(corpus_dir, index_dir, params, analyzer, encoder)
     if index is not None:
@@ -136,20 +140,58 @@ def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: 
         return _build_and_load(corpus_dir, index_dir, params, analyzer, progress, encoder)
 
 
-def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+def refresh_index(store: DocumentStore, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+                  encoder: Encoder | None = None) -> bool:
+    """Build a new index from the store and make it current, unless the current one was built from what the
+    store holds now (another process may have built it meanwhile); whether it built. Cheap when current: it
+    reads the current manifest and the store's digests only."""
+    with _build_lock(index_dir):
+        try:
+            _, manifest = _current_manifest(index_dir)
+        except IndexUnavailableError:
+            manifest = {}
+        if manifest.get("corpus", {}).get("checksum") == store.checksum():
+            return False
+        known = _vectors_before(index_dir, encoder)
+        save_index(build_index(store.files(), analyzer, params, None, encoder, known=known), index_dir)
+        return True
+
+
+def _vectors_before(index_dir: Path, encoder: Encoder | None) -> SentenceVectors | None:
+    """The current build's sentence vectors when they come from ``encoder``, for the next build to reuse."""
+    if encoder is None:
+        return None
+    try:
+        index = load_index(index_dir)
+    except IndexUnavailableError:
+        return None
+    return index.vectors if index.manifest.get("vectors") == signature(encoder) else None
+
+
+def current_build(index_dir: Path) -> tuple[int, int] | None:
+    """What identifies the current build, from one ``stat``: a new build makes it change."""
+    try:
+        st = os.stat(index_dir / CURRENT)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def rebuild_index(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
                   progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
     """Build from the corpus and make the new build current, whatever is on disk."""
     with _build_lock(index_dir):
         return _build_and_load(corpus_dir, index_dir, params, analyzer or Analyzer(), progress, encoder)
 
 
-def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+def _build_and_load(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                     progress: Progress | None, encoder: Encoder | None) -> Index:
-    save_index(build_index(corpus_dir, analyzer, params, progress, encoder), index_dir)
+    files = corpus_dir.files() if isinstance(corpus_dir, DocumentStore) else corpus_dir
+    save_index(build_index(files, analyzer, params, progress, encoder), index_dir)
     return load_index(index_dir)
 
 
-def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+def _load_current(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                   encoder: Encoder | None) -> tuple[Index | None, str]:
     """The index on disk if it can serve this corpus and configuration, else why not."""
     try:
@@ -164,7 +206,7 @@ def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyze
     if encoder is not None and manifest.get("vectors") != signature(encoder):
         return None, "the index has no sentence vectors from this encoder"
     try:
-        checksum = corpus_checksum(corpus_dir)
+        checksum = corpus_dir.checksum() if isinstance(corpus_dir, DocumentStore) else corpus_checksum(corpus_dir)
     except CorpusError:
         log.warning("corpus %s is missing: serving the index as built", corpus_dir)
         return index, ""
