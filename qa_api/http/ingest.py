@@ -27,6 +27,7 @@ bp = Blueprint("ingest", __name__, url_prefix="/v1")
 WRITES_OFF = "urn:qa-api:problem:writes-disabled"
 UNREADABLE = "urn:qa-api:problem:unreadable-document"
 MAX_FILES = 100  # files in one multipart upload
+FORM_OVERHEAD_BYTES = 64 * 1024  # what a multipart upload's boundaries and part headers may add to its files
 
 
 @bp.before_request
@@ -54,11 +55,13 @@ def delete_document(source: str) -> Response:
 
 @bp.post("/documents")
 def post_documents() -> Response:
-    """Several files at once: each part of the form that is a file, named by its filename. All are read before any
-    is written; each document is written in its own transaction, in the order sent."""
+    """Several files at once: each part of the form that is a file, named by its filename; together at most one
+    document's limit. All are read before any is written; each document is written in its own transaction, in the
+    order sent."""
     limit = _limit()
-    request.max_content_length = limit * MAX_FILES
-    request.max_form_parts = MAX_FILES * 4
+    request.max_content_length = limit + FORM_OVERHEAD_BYTES
+    request.max_form_memory_size = FORM_OVERHEAD_BYTES
+    request.max_form_parts = MAX_FILES * 2
     if request.mimetype != "multipart/form-data":
         raise UnsupportedDocumentTypeError("Send the files as multipart/form-data, one part per file.")
     files = [f for f in request.files.values() if f.filename]

@@ -94,6 +94,13 @@ class LocalBackend:
             raise UnknownSourceError(source)
         writer.changed()
 
+    def flush(self) -> None:
+        """Build the generation of every write made so far now, in this thread, and serve it."""
+        writer = self._writer()
+        refresh_index(writer.store, writer.index_dir, writer.params, writer.analyzer, writer.encoder)
+        self._checked = 0.0
+        self.current()
+
     def current(self) -> Index:
         """The newest index generation, looked for at most every ``WATCH_INTERVAL_S``."""
         writer = self.writer
