@@ -116,6 +116,8 @@ def _body() -> bytes:
         raise BadRequest("The request body could not be read: its framing is not valid HTTP/1.1.") from None
     if len(data) > limit:
         raise RequestEntityTooLarge(f"A document may be at most {limit} bytes.")
+    if not data and not request.mimetype:
+        raise BadRequest("Send the document's bytes as the body, with their Content-Type.")
     return data
 
 
