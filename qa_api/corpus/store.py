@@ -12,6 +12,7 @@ as the API wrote it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -20,6 +21,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa_api.errors import WritesUnavailableError
 
 from .files import checksum_of, corpus_files
 
@@ -83,17 +86,21 @@ class StoredFile:
 
 
 class DocumentStore:
-    """The documents in one SQLite file."""
+    """The documents in one SQLite file; read-only when the file exists in a directory this process may not
+    write (a container's image), where every write is refused."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.read_only = path.is_file() and not os.access(path.parent, os.W_OK)
+        if self.read_only:
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with _connection(path) as db:
             db.executescript(_SCHEMA)
 
     def put(self, source: str, kind: str, data: bytes, origin: str = API) -> bool:
         """Create or replace a document; committed when this returns. Whether it was created."""
-        with _writing(self.path) as db:
+        with self._writing() as db:
             created = db.execute("SELECT 1 FROM documents WHERE source = ?", (source,)).fetchone() is None
             db.execute("INSERT INTO documents (source, kind, digest, origin, data) VALUES (?, ?, ?, ?, ?) "
                        "ON CONFLICT(source) DO UPDATE SET kind = excluded.kind, digest = excluded.digest, "
@@ -103,7 +110,7 @@ class DocumentStore:
 
     def delete(self, source: str) -> bool:
         """Remove a document; committed when this returns. Whether there was one."""
-        with _writing(self.path) as db:
+        with self._writing() as db:
             return db.execute("DELETE FROM documents WHERE source = ?", (source,)).rowcount > 0
 
     def files(self) -> list[StoredFile]:
@@ -127,7 +134,7 @@ class DocumentStore:
         """Bring the directory's files in (at first start: only into a store never imported into); returns how
         many documents were written or removed. One transaction: an import is all there or not at all."""
         files = corpus_files(corpus_dir)
-        with _writing(self.path) as db:
+        with self._writing() as db:
             if first_start and db.execute("SELECT 1 FROM meta WHERE key = 'imported'").fetchone():
                 return 0
             held = {s: (bytes(d), o) for s, d, o in db.execute("SELECT source, digest, origin FROM documents")}
@@ -151,6 +158,12 @@ class DocumentStore:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('imported', ?)", (str(corpus_dir),))
         return changed
 
+    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        if self.read_only:
+            raise WritesUnavailableError(f"the document store {self.path} is read-only here: documents cannot be "
+                                         f"written (set QA_API_STORE to a writable place)")
+        return _writing(self.path)
+
     @property
     def imported(self) -> bool:
         with _connection(self.path) as db:
@@ -160,11 +173,25 @@ class DocumentStore:
 _connections: dict[tuple[int, int, Path], sqlite3.Connection] = {}
 
 
+@atexit.register
+def _close_all() -> None:
+    """Close this process's connections: the last one to close folds the write-ahead log into the database file,
+    so a copy of the file alone (a container image) holds every document."""
+    for (pid, _, _), db in list(_connections.items()):
+        if pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+    _connections.clear()
+
+
 @contextlib.contextmanager
 def _connection(path: Path) -> Iterator[sqlite3.Connection]:
     """This thread's connection to the store (never one made before a fork), in autocommit mode."""
     key = (os.getpid(), threading.get_ident(), path)
     db = _connections.get(key)
+    if db is None and not os.access(path.parent, os.W_OK):  # nothing can change it: read it as it is
+        db = _connections[key] = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True,
+                                                 isolation_level=None)
     if db is None:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=True)
         db.execute("PRAGMA journal_mode = WAL")
