@@ -113,6 +113,14 @@ class QAService:
         document = read_document(source, data, kind)
         return document, self.backend.put_document(document, data, kind)
 
+    def put_documents(self, files: Sequence[tuple[str, bytes, str]]) -> list[tuple[Document, bool]]:
+        """Several files (source, bytes, kind): all read first (``UnreadableDocumentError`` before anything is
+        written), then written together; each document and whether it was created."""
+        documents = [read_document(source, data, kind) for source, data, kind in files]
+        created = self.backend.put_documents([(d, data, kind) for d, (_, data, kind) in zip(documents, files,
+                                                                                          strict=True)])
+        return list(zip(documents, created, strict=True))
+
     def delete_document(self, source: str) -> None:
         self.backend.delete_document(source)
 

@@ -197,3 +197,12 @@ def test_a_written_document_survives_a_restart_and_a_stale_index_is_rebuilt(tmp_
     assert [h.passage.source for h in again.search("snorkelwhale", 3).hits] == ["kept.txt"]
     assert load_index(settings.index_dir).manifest["corpus"]["checksum"] == DocumentStore(
         settings.store_path).checksum()
+
+
+def test_several_documents_are_written_in_one_transaction_all_or_none(tmp_path: Path) -> None:
+    store = DocumentStore(tmp_path / "documents.sqlite3")
+    assert store.put_many([("a.txt", ".txt", b"A."), ("b.txt", ".txt", b"B.")]) == [True, True]
+    before = store.checksum()
+    with pytest.raises(TypeError):  # the second fails midway: the first, a replacement, is rolled back too
+        store.put_many([("a.txt", ".txt", b"A again."), ("c.txt", ".txt", None)])  # type: ignore[list-item]
+    assert store.checksum() == before and set(store.sources()) == {"a.txt", "b.txt"}

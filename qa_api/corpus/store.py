@@ -18,7 +18,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,13 +100,13 @@ class DocumentStore:
 
     def put(self, source: str, kind: str, data: bytes, origin: str = API) -> bool:
         """Create or replace a document; committed when this returns. Whether it was created."""
+        return self.put_many([(source, kind, data)], origin)[0]
+
+    def put_many(self, files: Sequence[tuple[str, str, bytes]], origin: str = API) -> list[bool]:
+        """Create or replace several documents (source, kind, bytes) in one transaction: all or none; whether
+        each was created."""
         with self._writing() as db:
-            created = db.execute("SELECT 1 FROM documents WHERE source = ?", (source,)).fetchone() is None
-            db.execute("INSERT INTO documents (source, kind, digest, origin, data) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT(source) DO UPDATE SET kind = excluded.kind, digest = excluded.digest, "
-                       "origin = excluded.origin, data = excluded.data",
-                       (source, kind, fingerprint(kind, data), origin, data))
-        return created
+            return [_put(db, source, kind, data, origin) for source, kind, data in files]
 
     def delete(self, source: str) -> bool:
         """Remove a document; committed when this returns. Whether there was one."""
@@ -146,10 +146,7 @@ class DocumentStore:
                 now = held.get(source)
                 if now is not None and (now[1] == API or now[0] == fingerprint(kind, data)):
                     continue
-                db.execute("INSERT INTO documents (source, kind, digest, origin, data) VALUES (?, ?, ?, ?, ?) "
-                           "ON CONFLICT(source) DO UPDATE SET kind = excluded.kind, digest = excluded.digest, "
-                           "origin = excluded.origin, data = excluded.data",
-                           (source, kind, fingerprint(kind, data), DIRECTORY, data))
+                _put(db, source, kind, data, DIRECTORY)
                 changed += 1
             for source, (_, origin) in held.items():
                 if origin == DIRECTORY and source not in seen:
@@ -168,6 +165,14 @@ class DocumentStore:
     def imported(self) -> bool:
         with _connection(self.path) as db:
             return db.execute("SELECT 1 FROM meta WHERE key = 'imported'").fetchone() is not None
+
+
+def _put(db: sqlite3.Connection, source: str, kind: str, data: bytes, origin: str) -> bool:
+    created = db.execute("SELECT 1 FROM documents WHERE source = ?", (source,)).fetchone() is None
+    db.execute("INSERT INTO documents (source, kind, digest, origin, data) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT(source) DO UPDATE SET kind = excluded.kind, digest = excluded.digest, "
+               "origin = excluded.origin, data = excluded.data", (source, kind, fingerprint(kind, data), origin, data))
+    return created
 
 
 _connections: dict[tuple[int, int, Path], sqlite3.Connection] = {}

@@ -56,8 +56,8 @@ def delete_document(source: str) -> Response:
 @bp.post("/documents")
 def post_documents() -> Response:
     """Several files at once: each part of the form that is a file, named by its filename; together at most one
-    document's limit. All are read before any is written; each document is written in its own transaction, in the
-    order sent."""
+    document's limit. All are read before any is written, then all are written in one transaction (with the local
+    backend; Solr takes them one by one)."""
     limit = _limit()
     request.max_content_length = limit + FORM_OVERHEAD_BYTES
     request.max_form_memory_size = FORM_OVERHEAD_BYTES
@@ -72,8 +72,7 @@ def post_documents() -> Response:
     batch = [_part(f, limit) for f in files]
     for source, data, kind in batch:
         _read(source, data, kind)
-    written = [_written(*_write(source, data, kind)) for source, data, kind in batch]
-    return _json(WrittenDocuments(documents=written))
+    return _json(WrittenDocuments(documents=[_written(*w) for w in service().put_documents(batch)]))
 
 
 def _part(file: FileStorage, limit: int) -> tuple[str, bytes, str]:

@@ -79,5 +79,8 @@ class Backend(Protocol):
         """Create or replace ``document`` (read from ``data``, a file of ``kind``); whether it was created.
         Returns once the write is committed."""
 
+    def put_documents(self, written: Sequence[tuple[Document, bytes, str]]) -> list[bool]:
+        """Several documents (each with its bytes and kind) at once; whether each was created."""
+
     def delete_document(self, source: str) -> None:
         """Remove a document; ``UnknownSourceError`` when there is none. Returns once committed."""

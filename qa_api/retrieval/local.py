@@ -82,8 +82,12 @@ class LocalBackend:
 
     def put_document(self, document: Document, data: bytes = b"", kind: str = "") -> bool:
         """Create or replace a document (committed when this returns); whether it was created."""
+        return self.put_documents([(document, data, kind)])[0]
+
+    def put_documents(self, written: Sequence[tuple[Document, bytes, str]]) -> list[bool]:
+        """Several documents in one transaction of the store: all of them or none; whether each was created."""
         writer = self._writer()
-        created = writer.store.put(document.source, kind, data)
+        created = writer.store.put_many([(document.source, kind, data) for document, data, kind in written])
         writer.changed()
         return created
 

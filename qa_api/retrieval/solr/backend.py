@@ -170,6 +170,11 @@ class SolrBackend:
         self._forget(document.source)
         return previous is None
 
+    def put_documents(self, written: Sequence[tuple[Document, bytes, str]]) -> list[bool]:
+        """Each document in turn, each committed before the next (a collection has no transaction across
+        documents)."""
+        return [self.put_document(document) for document, _, _ in written]
+
     def delete_document(self, source: str) -> None:
         """Remove the document with this source and its passages; ``UnknownSourceError`` when there is none."""
         if queries.document_record(self.client, self.collection, source) is None:
