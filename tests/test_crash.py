@@ -1,7 +1,7 @@
 """The crash test: 1,000 documents PUT by 4 clients while a fifth searches, the whole server (nginx, the gunicorn
 master and its workers) SIGKILLed at a random moment 20 times over. After each restart every acknowledged document
-is present and searchable, no other is half present, the index equals a rebuild from the store, and the search
-client saw no 5xx before the kill."""
+is present and searchable, no other is half present, the index (a base and a delta segment with tombstones, as the
+workers search it) scores as a rebuild from the store, and the search client saw no 5xx before the kill."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from qa_api.corpus import DocumentStore
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.builder import build_index
-from qa_api.retrieval.index import Index
-from qa_api.retrieval.store import load_index
+from qa_api.retrieval.local import LocalBackend
+from qa_api.retrieval.store import load_generation, load_index
 from tests.conftest import SEEDS
 from tests.live import LiveServer, start_server
 
@@ -56,6 +56,7 @@ class Ledger:
     acknowledged: set[int] = field(default_factory=set)
     unanswered: set[int] = field(default_factory=set)
     statuses: list[int] = field(default_factory=list)  # the search client's, before the kill
+    segmented: int = 0  # restarts that found a delta segment over a base (not only whole builds)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -143,6 +144,7 @@ def test_acknowledged_writes_survive_twenty_kills_of_the_whole_server(tmp_path: 
               f"{time.monotonic() - started:.0f}s")
     assert ledger.acknowledged == set(range(DOCUMENTS))
     assert ledger.statuses and not [s for s in ledger.statuses if s >= 500]
+    assert ledger.segmented > 0
     final = start_server(env, home / "server-final.log")
     try:
         check_after_restart(final, home, ledger)
@@ -152,42 +154,47 @@ def test_acknowledged_writes_survive_twenty_kills_of_the_whole_server(tmp_path: 
 
 def check_after_restart(server: LiveServer, home: Path, ledger: Ledger) -> None:
     """Every acknowledged document present whole and searchable; any other present only whole; the served index
-    equal to a rebuild from the store. A document sent without an answer that landed counts as written."""
+    (its segments, as the workers search them) scoring as a rebuild from the store. A document sent without an
+    answer that landed counts as written."""
     store = DocumentStore(home / "index" / "documents.sqlite3")
     held = store.sources()
     present = {int(s[6:10]) for s in held if s.startswith("crash-")}
     assert ledger.acknowledged <= present, sorted(ledger.acknowledged - present)[:10]
     assert present <= ledger.acknowledged | ledger.unanswered, sorted(present - ledger.acknowledged)[:10]
     assert len(held) == len(present) + SEED_DOCUMENTS
-    served = load_index(home / "index")
-    rebuilt = build_index(store.files(), Analyzer(), BM25Params(), workers=1)
-    assert_same_index(served, rebuilt)
-    texts = {d.source: served.document_text(n) for n, d in enumerate(served.documents)}
-    for i in present:
-        assert texts[f"crash-{i:04d}.txt"] == text_of(i)  # whole: never a torn or empty document
-    assert_searchable(server, served, sorted(present))
+    assert load_index(home / "index").manifest["corpus"]["checksum"] == store.checksum()
+    generation = load_generation(home / "index")
+    ledger.segmented += generation.delta is not None
+    served = LocalBackend(generation)
+    rebuilt = LocalBackend(build_index(store.files(), Analyzer(), BM25Params(), workers=1))
+    assert_same_search(served, rebuilt, sorted(present))
+    for i in present:  # whole: never a torn or empty document
+        assert served.document(f"crash-{i:04d}.txt")[1] == text_of(i)
+    assert_searchable(server, sorted(present))
     with ledger.lock:
         ledger.acknowledged |= present  # an unanswered write that landed is written; the rest are sent again
         ledger.unanswered -= present
 
 
-def assert_same_index(served: Index, rebuilt: Index) -> None:
-    assert served.vocab_list == rebuilt.vocab_list
-    assert [d.source for d in served.documents] == [d.source for d in rebuilt.documents]
-    for name in ("indptr", "doc_len", "packed", "block_max"):
-        np.testing.assert_array_equal(getattr(served.postings, name), getattr(rebuilt.postings, name))
-    np.testing.assert_array_equal(served.passages.start, rebuilt.passages.start)
-    np.testing.assert_array_equal(served.passages.end, rebuilt.passages.end)
-
-
-def assert_searchable(server: LiveServer, index: Index, present: list[int]) -> None:
-    """Each document's word finds its three passages in the index the workers serve, and, for a sample, through
-    the running server."""
+def assert_same_search(served: LocalBackend, rebuilt: LocalBackend, present: list[int]) -> None:
+    """The same documents, passages and vocabulary, and for each document's word and a few common words, the
+    same matches and scores."""
+    assert {d.source for d in served.documents()} == {d.source for d in rebuilt.documents()}
+    ours, theirs = served.stats(), rebuilt.stats()
+    assert (ours.documents, ours.passages, ours.terms) == (theirs.documents, theirs.passages, theirs.terms)
     analyzer = Analyzer()
-    for i in present:
-        (term,) = analyzer.terms(token(i))
-        docs, _ = index.postings.term_postings(index.vocab[term])
-        assert len(docs) == 3, i
+    queries = [{t: 1.0 for t in analyzer.terms(q)} for q in ("harbour tide boats", "North Korea troops", "report")]
+    queries += [{analyzer.terms(token(i))[0]: 1.0} for i in present]
+    for query in queries:
+        mine, reference = served.pool(query, 10), rebuilt.pool(query, 10)
+        assert mine.total == reference.total, query
+        np.testing.assert_allclose(mine.scores, reference.scores, rtol=0, atol=1e-9)
+    for i in present:  # searchable: each document's word finds its three passages
+        assert served.pool({analyzer.terms(token(i))[0]: 1.0}, 5).total == 3, i
+
+
+def assert_searchable(server: LiveServer, present: list[int]) -> None:
+    """For a sample, each document's word finds it through the running server."""
     for i in present[-25:]:
         response = requests.get(f"{server.url}/v1/search", params={"q": token(i)}, headers=AUTH, timeout=10)
         assert response.status_code == 200

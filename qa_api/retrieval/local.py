@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from qa_api.corpus import Document, DocumentStore, Passage
 from qa_api.corpus.sentences import sentence_spans
@@ -28,12 +27,13 @@ from qa_api.errors import IndexUnavailableError, UnknownSourceError, WritesUnava
 
 from .analysis import Analyzer
 from .backend import CorpusStats, DocumentEntry
-from .bm25 import BM25Params, passage_bitset, ranked, score_rows, warm_up
+from .bm25 import BM25Params, score_rows, warm_up
 from .encoder import Encoder
 from .index import Index
 from .progress import Progress
 from .search import Pool, ReadPassage, Sentence
-from .store import current_build, load_index, open_index, refresh_index
+from .segments import Generation, Segments
+from .store import current_build, generation_of, load_generation, open_index, rebuild_index, refresh_index
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,11 @@ DEBOUNCE_S = 0.05  # a build waits this long for more writes to take in
 
 
 class LocalBackend:
-    def __init__(self, index: Index, analyzer: Analyzer | None = None, writer: IndexWriter | None = None) -> None:
-        self.index = index
+    def __init__(self, index: Index | Generation, analyzer: Analyzer | None = None,
+                 writer: IndexWriter | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
+        generation = index if isinstance(index, Generation) else Generation(index, None, frozenset())
+        self.segments = Segments(generation, self.analyzer)
         self.writer = writer
         self.read = lru_cache(maxsize=8192)(self._read)
         self._seen = current_build(writer.index_dir) if writer else None
@@ -53,30 +55,34 @@ class LocalBackend:
         warm_up()
 
     @property
+    def index(self) -> Index:
+        """The base segment (the whole index when the generation has no delta)."""
+        return self.segments.parts[0]
+
+    @property
     def has_vectors(self) -> bool:
         return self.index.vectors is not None
 
     @property
     def unseen_idf(self) -> float:
-        return float(np.log((max(self.index.n_passages, 1) + 0.5) / 0.5))
+        return float(np.log((max(self.segments.n_passages, 1) + 0.5) / 0.5))
 
     def pool(self, query: Mapping[str, float], k: int, sources: Sequence[str] = ()) -> Pool:
-        index = self.current()
-        ids = {index.vocab[t]: w for t, w in query.items() if t in index.vocab and w > 0}
-        best = ranked(index.postings, ids, k, self._only(index, sources) if sources else None)
-        return Pool(tuple((index, row) for row in best.rows.tolist()), tuple(best.scores.tolist()), best.total)
+        segments = self.current()
+        keys, scores, total = segments.pool(query, k, sources)
+        return Pool(tuple((segments, p, row) for p, row in keys), tuple(scores), total)
 
     def term_scores(self, query: Mapping[str, float], key: Hashable) -> tuple[tuple[str, float], ...]:
-        index, row = _key(key)
-        term_ids = {t: index.vocab[t] for t in query if t in index.vocab}
-        shares = score_rows(index.postings, list(term_ids.values()), [row])[:, 0].tolist()
+        segments, p, row = _key(key)
+        part = segments.parts[p]
+        term_ids = {t: part.vocab[t] for t in query if t in part.vocab}
+        shares = score_rows(part.postings, list(term_ids.values()), [row], segments.scorings[p])[:, 0].tolist()
         share_of = dict(zip(term_ids, shares, strict=True))
         return tuple((term, share_of[term] * weight if term in share_of else 0.0) for term, weight in query.items())
 
     def idf(self, term: str) -> float:
-        index = self.index
-        term_id = index.vocab.get(term)
-        return max(float(index.postings.idf[term_id]), 0.1) if term_id is not None else self.unseen_idf
+        value = self.segments.idf(term)
+        return max(value, 0.1) if value is not None else self.unseen_idf
 
     # --- writes: committed to the store, then searchable once the next generation is built -------------------
 
@@ -105,22 +111,22 @@ class LocalBackend:
         self._checked = 0.0
         self.current()
 
-    def current(self) -> Index:
+    def current(self) -> Segments:
         """The newest index generation, looked for at most every ``WATCH_INTERVAL_S``."""
         writer = self.writer
         if writer is None or time.monotonic() - self._checked < WATCH_INTERVAL_S:
-            return self.index
+            return self.segments
         with self._swap:
             self._checked = time.monotonic()
             build = current_build(writer.index_dir)
             if build != self._seen:
                 try:
-                    self.index = load_index(writer.index_dir)
+                    self.segments = Segments(load_generation(writer.index_dir), self.analyzer)
                     self._seen = build
                     self.read.cache_clear()
                 except (IndexUnavailableError, OSError) as exc:  # replaced again while read: the next look loads it
                     log.info("index generation not loaded yet: %s", exc)
-        return self.index
+        return self.segments
 
     def _writer(self) -> IndexWriter:
         if self.writer is None:
@@ -128,41 +134,37 @@ class LocalBackend:
         return self.writer
 
     def documents(self) -> list[DocumentEntry]:
-        return [DocumentEntry(d.source, d.title, d.passage_count, d.characters) for d in self.current().documents]
+        return [DocumentEntry(d.source, d.title, d.passage_count, d.characters) for d in self.current().documents()]
 
     def document(self, source: str) -> tuple[DocumentEntry, str, list[Passage]]:
-        index = self.current()
-        doc = index.document_index(source)
-        d = index.documents[doc]
-        return (DocumentEntry(d.source, d.title, d.passage_count, d.characters), index.document_text(doc),
-                index.document_passages(doc))
+        segments = self.current()
+        p, doc = segments.locate(source)
+        part = segments.parts[p]
+        d = part.documents[doc]
+        return (DocumentEntry(d.source, d.title, d.passage_count, d.characters), part.document_text(doc),
+                part.document_passages(doc))
 
     def passage(self, passage_id: str) -> Passage:
-        index = self.current()
-        return index.passage(index.passage_number(passage_id))
+        segments = self.current()
+        return segments.passage(*segments.passage_key(passage_id))
 
     def stats(self) -> CorpusStats:
-        index = self.current()
-        m: dict[str, Any] = index.manifest
-        return CorpusStats("local", len(index.documents), index.n_passages, len(index.vocab_list),
-                           m["built_at"], m["build_seconds"], m["format_version"], m["corpus"]["checksum"],
-                           list(m["corpus"].get("skipped", [])))
+        segments = self.current()
+        m: dict[str, Any] = segments.generation.current.manifest
+        return CorpusStats("local", len(segments.documents()), segments.n_passages,
+                           int(segments.statistics[2].sum()), m["built_at"], m["build_seconds"], m["format_version"],
+                           m["corpus"]["checksum"],
+                           [s for part in segments.parts for s in part.manifest["corpus"].get("skipped", [])])
 
     def _read(self, key: Hashable) -> ReadPassage:
-        index, row = _key(key)
-        passage = index.passage(row)
+        segments, p, row = _key(key)
+        part = segments.parts[p]
+        passage = part.passage(row)
         tokens = tuple(self.analyzer.tokens(passage.text))
         sentences = tuple(Sentence(s, e, frozenset(t.term for t in tokens if s <= t.start < e))
                           for s, e in sentence_spans(passage.text) or [(0, len(passage.text))])
-        vectors = index.vectors.of_passage(row) if index.vectors is not None else None
+        vectors = part.vectors.of_passage(row) if part.vectors is not None else None
         return ReadPassage(passage, tokens, sentences, vectors)
-
-    @staticmethod
-    def _only(index: Index, sources: Sequence[str]) -> NDArray[np.uint64]:
-        """The passages of the named source files, as a bitset for ``ranked``."""
-        docs = (index.documents[index.document_index(s)] for s in sources)
-        spans = [(d.first_passage, d.first_passage + d.passage_count) for d in docs]
-        return passage_bitset(index.n_passages, spans)
 
 
 class IndexWriter:
@@ -209,9 +211,15 @@ def open_local(store_path: Path, corpus_dir: Path, index_dir: Path, params: BM25
     if not store.imported:
         store.import_directory(corpus_dir, first_start=True)
     index = open_index(store, index_dir, params, analyzer, progress, encoder)
-    return LocalBackend(index, analyzer, IndexWriter(store, index_dir, params, analyzer, encoder))
+    try:
+        generation = generation_of(index_dir, index)
+    except IndexUnavailableError as exc:  # the delta's base is damaged or gone: one new base from the store
+        log.warning("rebuilding the index: %s", exc)
+        generation = Generation(rebuild_index(store, index_dir, params, analyzer, progress, encoder), None,
+                                frozenset())
+    return LocalBackend(generation, analyzer, IndexWriter(store, index_dir, params, analyzer, encoder))
 
 
-def _key(key: Hashable) -> tuple[Index, int]:
-    assert isinstance(key, tuple) and isinstance(key[0], Index), key  # keys come from this backend's own pools
-    return key[0], int(key[1])
+def _key(key: Hashable) -> tuple[Segments, int, int]:
+    assert isinstance(key, tuple) and isinstance(key[0], Segments), key  # keys come from this backend's own pools
+    return key[0], int(key[1]), int(key[2])
