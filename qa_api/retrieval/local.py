@@ -210,6 +210,8 @@ def open_local(store_path: Path, corpus_dir: Path, index_dir: Path, params: BM25
     store = DocumentStore(store_path)
     if not store.imported:
         store.import_directory(corpus_dir, first_start=True)
+    if not store.read_only:  # writes the last run acknowledged but did not index: a new segment (or a merge)
+        refresh_index(store, index_dir, params, analyzer, encoder, progress)
     index = open_index(store, index_dir, params, analyzer, progress, encoder)
     try:
         generation = generation_of(index_dir, index)

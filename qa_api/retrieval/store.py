@@ -170,10 +170,12 @@ def open_index(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer
 
 
 def refresh_index(store: DocumentStore, index_dir: Path, params: BM25Params, analyzer: Analyzer,
-                  encoder: Encoder | None = None) -> bool:
-    """Build a new index from the store and make it current, unless the current one was built from what the
-    store holds now (another process may have built it meanwhile); whether it built. Cheap when current: it
-    reads the current manifest and the store's digests only."""
+                  encoder: Encoder | None = None, progress: Progress | None = None) -> bool:
+    """Make the next generation current, unless the current one was built from what the store holds now (another
+    process may have built it meanwhile); whether it built. The next generation is a delta segment of the
+    documents written since the base, read with the base and its tombstones; or, when none can be (no base, one
+    built otherwise, or a delta past ``MERGE_FRACTION`` of it), a merge: one new base of the whole store. Cheap
+    when current: it reads the current manifest and the store's digests only."""
     with _build_lock(index_dir):
         try:
             _, manifest, _ = _current_manifest(index_dir)
@@ -187,18 +189,26 @@ def refresh_index(store: DocumentStore, index_dir: Path, params: BM25Params, ana
         except IndexUnavailableError:
             before = None
         known = before.vectors_of(encoder) if before is not None and encoder is not None else None
-        delta = _delta_of(before, store) if before is not None else None
+        delta = _delta_of(before, store) if before is not None and _extends(before, params, analyzer, encoder) else None
         if before is None or delta is None:  # a merge: one new base segment of everything the store holds
-            save_index(build_index(store.files(), analyzer, params, None, encoder, known=known), index_dir)
+            save_index(build_index(store.files(), analyzer, params, progress, encoder, known=known), index_dir)
             return True
         files, tombstones = delta
-        segment = build_index(files, analyzer, params, None, encoder, known=known)
+        segment = build_index(files, analyzer, params, progress, encoder, known=known)
         base_build, base_digest = before.base.manifest["build"], before.base.manifest["manifest_xxh3"]
         segment.manifest["base"] = {"build": base_build, "manifest_xxh3": base_digest}
         segment.manifest["tombstones"] = sorted(tombstones)
         segment.manifest["corpus"]["checksum"] = checksum
         save_index(segment, index_dir, keep=(base_build,))
         return True
+
+
+def _extends(before: Generation, params: BM25Params, analyzer: Analyzer, encoder: Encoder | None) -> bool:
+    """Whether a segment built now can be searched with the base: same analyzer, BM25 parameters and vectors."""
+    m = before.base.manifest
+    return (m.get("analyzer") == analyzer.signature and m.get("bm25") == {"k1": params.k1, "b": params.b,
+                                                                           "epsilon": params.epsilon}
+            and m.get("vectors") == (signature(encoder) if encoder is not None else None))
 
 
 def _delta_of(before: Generation, store: DocumentStore) -> tuple[list[StoredFile], set[str]] | None:
