@@ -145,8 +145,8 @@ class Segments:
         if not sources:
             return live
         part = self.parts[p]
-        docs = [part.document_index(s) for s in sources if s in part._doc_by_source]
-        only = passage_bitset(part.n_passages, _spans(part, [d for d in docs if p or d not in self._dead_docs]))
+        docs = [d for d in map(part.find_document, sources) if d is not None and (p or d not in self._dead_docs)]
+        only = passage_bitset(part.n_passages, _spans(part, docs))
         return only if live is None else only & live
 
     # --- documents and passages ----------------------------------------------------------------------------
@@ -158,19 +158,20 @@ class Segments:
     def locate(self, source: str) -> tuple[int, int]:
         """(part, document number) of a live document; ``UnknownSourceError`` when there is none."""
         for p in range(len(self.parts) - 1, -1, -1):
-            doc = self.parts[p]._doc_by_source.get(source)
+            doc = self.parts[p].find_document(source)
             if doc is not None and (p or doc not in self._dead_docs):
                 return p, doc
         raise UnknownSourceError(source)
 
     def passage_key(self, passage_id: str) -> tuple[int, int]:
         """(part, row) of a live passage id; ``UnknownPassageError`` when there is none."""
-        stem = passage_id.rpartition("-p")[0]
         for p in range(len(self.parts) - 1, -1, -1):
-            part = self.parts[p]
-            doc = part._doc_by_stem.get(stem)
-            if doc is not None and (p or doc not in self._dead_docs):
-                return p, part.passage_number(passage_id)
+            try:
+                row = self.parts[p].passage_number(passage_id)
+            except UnknownPassageError:
+                continue
+            if p or int(self.parts[p].passages.doc[row]) not in self._dead_docs:
+                return p, row
         raise UnknownPassageError(passage_id)
 
     def passage(self, p: int, row: int) -> Passage:
