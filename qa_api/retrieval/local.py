@@ -2,11 +2,11 @@
 by the exact pruned BM25 top-k.
 
 A write commits to the store and returns; a background thread then builds the next index generation (several
-writes close together make one build), and every process serving the index (each gunicorn worker) notices the new
-generation by one ``stat`` of the index's ``CURRENT`` pointer at most every ``WATCH_INTERVAL_S`` and loads it.
-A passage's key is its row together with the index it is a row of, so a request that began on one generation
-reads the passages of that generation to its end. Every call's cost depends on the query's postings, not on the
-corpus.
+writes close together make one build: a delta segment, or a merge; ``segments.py``), and every process serving the
+index (each gunicorn worker) notices the new generation by one ``stat`` of the index's ``CURRENT`` pointer at most
+every ``WATCH_INTERVAL_S`` and loads it. A passage's key is the generation's segments, the segment and the row, so
+a request that began on one generation reads the passages of that generation to its end. Every call's cost
+depends on the query's postings, not on the corpus.
 """
 
 from __future__ import annotations
