@@ -95,6 +95,8 @@ def test_documents_and_passages_are_the_live_ones(grown: tuple[DocumentStore, Pa
     with pytest.raises(UnknownPassageError):
         backend.passage("d010-p3")  # the replaced document's third passage was the old text's
     assert backend.pool({"wab": 1.0}, 5, sources=["new03.txt"]).keys
+    with pytest.raises(UnknownSourceError):
+        backend.pool({"wab": 1.0}, 5, sources=["d015.txt"])  # removed: a tombstone
     assert all(backend.read(k).passage.source == "d010.txt" for k in backend.pool({"waa": 1.0}, 5, ["d010.txt"]).keys)
 
 

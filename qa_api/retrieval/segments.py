@@ -126,7 +126,10 @@ class Segments:
 
     def pool(self, query: Mapping[str, float], k: int, sources: Sequence[str] = ()
              ) -> tuple[list[tuple[int, int]], list[float], int]:
-        """The k best live passages as (part, row), best first, ties in part then row order; and how many matched."""
+        """The k best live passages as (part, row), best first, ties in part then row order, optionally only from
+        ``sources``; and how many matched."""
+        for source in sources:  # ``UnknownSourceError`` for a source that is no live document
+            self.locate(source)
         hits: list[tuple[float, int, int]] = []
         total = 0
         for p, (part, scoring) in enumerate(zip(self.parts, self.scorings, strict=True)):
