@@ -97,6 +97,8 @@ def test_documents_and_passages_are_the_live_ones(grown: tuple[DocumentStore, Pa
     assert backend.pool({"wab": 1.0}, 5, sources=["new03.txt"]).keys
     with pytest.raises(UnknownSourceError):
         backend.pool({"wab": 1.0}, 5, sources=["d015.txt"])  # removed: a tombstone
+    assert backend.has_document("d010.txt") and backend.has_document("new03.txt")
+    assert not backend.has_document("d015.txt")
     assert all(backend.read(k).passage.source == "d010.txt" for k in backend.pool({"waa": 1.0}, 5, ["d010.txt"]).keys)
 
 

@@ -133,6 +133,14 @@ class LocalBackend:
             raise WritesUnavailableError("this index is served without its document store; it cannot be written")
         return self.writer
 
+    def has_document(self, source: str) -> bool:
+        """Whether a live document has that source (without listing them all)."""
+        try:
+            self.current().locate(source)
+        except UnknownSourceError:
+            return False
+        return True
+
     def documents(self) -> list[DocumentEntry]:
         return [DocumentEntry(d.source, d.title, d.passage_count, d.characters) for d in self.current().documents()]
 
