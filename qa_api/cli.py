@@ -1,4 +1,4 @@
-"""Command line: ``qa-api index | ask | serve | mcp | eval`` (also ``python -m qa_api``)."""
+"""Command line: ``qa-api index | ingest | ask | serve | mcp | eval`` (also ``python -m qa_api``)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from qa_api import __version__
-from qa_api.corpus import Passage, display_text, load_corpus
-from qa_api.errors import QAError
+from qa_api.corpus import DocumentStore, Passage, corpus_files, display_text, load_corpus
+from qa_api.corpus.formats import kind_of
+from qa_api.errors import CorpusError, QAError
 from qa_api.evaluate import evaluate, evaluate_follow_ups, format_follow_ups, format_report, read_questions
 from qa_api.frontends.about import describe
 from qa_api.frontends.schemas import DEFAULT_TOP_K, MAX_TOP_K, AskRequest, AskResponse
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
 from qa_api.retrieval.encoder import Encoder, shared_encoder
+from qa_api.retrieval.local import LocalBackend, open_local
 from qa_api.retrieval.solr import SolrClient, build_collection
-from qa_api.retrieval.store import open_index, rebuild_index
+from qa_api.retrieval.store import rebuild_index
 from qa_api.service import QAService
 from qa_api.serving import nginx
 from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
@@ -63,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
                          "collection, then the alias switched to it).")
     p.set_defaults(run=cmd_index)
 
+    p = command("ingest", "Add or replace documents: each file named (and every file of a kind we read under each "
+                          "directory named), as PUT /v1/documents does; searchable when this returns.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.set_defaults(run=cmd_ingest)
+
     p = command("ask", "Answer a question from the command line.")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, choices=range(1, MAX_TOP_K + 1), metavar="N")
@@ -89,8 +96,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     encoder = shared_encoder() if settings.dense else None
     if settings.backend == "solr":
         return _index_solr(settings, _params(settings), encoder)
-    index = rebuild_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar,
-                          encoder=encoder)
+    store = DocumentStore(settings.store_path)
+    changed = store.import_directory(settings.corpus_dir, first_start=False)
+    print(f"{settings.corpus_dir}: {changed} documents written to or removed from the store", file=sys.stderr)
+    index = rebuild_index(store, settings.index_dir, _params(settings), progress=progress_bar, encoder=encoder)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
@@ -138,7 +147,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.backend == "solr":  # fail here, not in every worker, while no Solr node answers
         QAService.open(settings).stats()
     else:  # build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves
-        open_index(settings.corpus_dir, settings.index_dir, _params(settings), progress=progress_bar)
+        open_local(settings.store_path, settings.corpus_dir, settings.index_dir, _params(settings), Analyzer(),
+                   progress_bar, shared_encoder() if settings.dense else None)
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
         if value is not None:
@@ -151,6 +161,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         argv = [sys.executable, "-m", "qa_api.serving.supervisor"]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    files = [(source, path) for given in args.paths for source, path in _named_files(given)]
+    service = QAService.open(settings, progress=progress_bar)
+    created = replaced = 0
+    refused: list[str] = []
+    for source, path in progress_bar(files, len(files), "ingesting"):
+        try:
+            _, new = service.put_document(source, path.read_bytes(), kind_of(source, ""))
+        except CorpusError as exc:  # not a kind we read, or unreadable as its kind: the others go on
+            refused.append(f"{path}: {exc}")
+            continue
+        created, replaced = created + new, replaced + (not new)
+    if isinstance(service.backend, LocalBackend):
+        service.backend.flush()
+    print(f"ingested {created + replaced} documents ({created} new, {replaced} replaced); "
+          f"{service.stats().documents} in the corpus")
+    for why in refused:
+        print(f"refused {why}", file=sys.stderr)
+    return 1 if refused else 0
+
+
+def _named_files(given: Path) -> list[tuple[str, Path]]:
+    """A file as its name; a directory's files of the kinds we read as their paths under it."""
+    if given.is_dir():
+        return [(path.relative_to(given).as_posix(), path) for path in corpus_files(given)]
+    if not given.is_file():
+        raise CorpusError(f"{given} is neither a file nor a directory")
+    return [(given.name, given)]
 
 
 MCP_MISSING = ("qa-api mcp needs the MCP SDK, an optional extra: pip install 'qa-api[mcp]' "
@@ -188,7 +228,7 @@ def _params(settings: Settings) -> BM25Params:
 
 
 # what each long step counts, and from how many a bar is worth drawing
-PROGRESS_UNITS = {"indexing": ("file", 200), "embedding": ("sentence", 5_000)}
+PROGRESS_UNITS = {"indexing": ("file", 200), "embedding": ("sentence", 5_000), "ingesting": ("file", 2)}
 
 
 def progress_bar(items: Iterable[T], total: int, what: str) -> Iterable[T]:

@@ -3,10 +3,12 @@
     QAError
     ├── ConfigError            a setting has an impossible value
     ├── CorpusError            the corpus directory is missing, empty or unreadable
-    │   └── UnreadableDocumentError  one file cannot be read as its kind (not UTF-8, not a PDF, ...)
+    │   ├── UnreadableDocumentError  one file cannot be read as its kind (not UTF-8, not a PDF, ...)
+    │   └── UnsupportedDocumentTypeError  a file of a kind we do not read
     ├── IndexUnavailableError  the index on disk is missing, stale or corrupt (rebuild it)
     ├── EncoderError           the sentence encoder's model files are missing or not the published ones
     ├── SearchBackendError     the search cluster (Solr) refused a request or none of its nodes answered
+    ├── WritesUnavailableError documents cannot be written here (an index served without its store)
     └── NotFoundError          a document or passage that does not exist (HTTP 404)
         ├── UnknownSourceError
         └── UnknownPassageError
@@ -31,6 +33,10 @@ class UnreadableDocumentError(CorpusError):
     """One file cannot be read as the kind of file it claims to be; the message says why."""
 
 
+class UnsupportedDocumentTypeError(CorpusError):
+    """A file of a kind we do not read; the message names the kinds we do."""
+
+
 class IndexUnavailableError(QAError):
     """The index on disk cannot be used as it is: missing, built from another corpus, or corrupt."""
 
@@ -41,6 +47,10 @@ class EncoderError(QAError):
 
 class SearchBackendError(QAError):
     """The search cluster refused a request, or none of its nodes answered in time."""
+
+
+class WritesUnavailableError(QAError):
+    """Documents cannot be written to this corpus: its index is served without the document store."""
 
 
 class NotFoundError(QAError):

@@ -17,18 +17,17 @@ from numpy.typing import NDArray
 
 from .answers.finder import Answer, AnswerFinder
 from .answers.ranking import POOL, Evidence, Ranker
-from .corpus import Passage
+from .corpus import Document, Passage, read_document
 from .errors import UnknownSourceError
 from .questions.reading import QuestionReader, Reading
 from .retrieval.analysis import Analyzer
 from .retrieval.backend import Backend, CorpusStats, DocumentEntry
 from .retrieval.bm25 import BM25Params
 from .retrieval.encoder import Encoder, shared_encoder
-from .retrieval.local import LocalBackend
+from .retrieval.local import open_local
 from .retrieval.progress import Progress
 from .retrieval.search import Hit, Searcher, SearchResult
 from .retrieval.solr import SolrBackend
-from .retrieval.store import open_index
 from .settings import Settings
 
 
@@ -73,8 +72,8 @@ class QAService:
         if settings.backend == "solr":
             return cls(SolrBackend.connect(settings.solr_urls, settings.solr_collection, timeout=settings.solr_timeout,
                                            params=params, analyzer=analyzer, encoder=encoder), encoder)
-        index = open_index(settings.corpus_dir, settings.index_dir, params, analyzer, progress, encoder)
-        return cls(LocalBackend(index, analyzer), encoder)
+        return cls(open_local(settings.store_path, settings.corpus_dir, settings.index_dir, params, analyzer, progress,
+                              encoder), encoder)
 
     def search(self, query: str, top_k: int, sources: Sequence[str] = ()) -> SearchResult:
         """Keyword search: plain BM25, the fast path whose cost does not grow with the corpus."""
@@ -106,6 +105,24 @@ class QAService:
 
     def stats(self) -> CorpusStats:
         return self.backend.stats()
+
+    def put_document(self, source: str, data: bytes, kind: str) -> tuple[Document, bool]:
+        """Read a file of ``kind`` and store it as ``source`` (``UnreadableDocumentError`` before anything is
+        written when it cannot be read); the document, and whether it was created. Acknowledged once committed:
+        searchable within a second."""
+        document = read_document(source, data, kind)
+        return document, self.backend.put_document(document, data, kind)
+
+    def put_documents(self, files: Sequence[tuple[str, bytes, str]]) -> list[tuple[Document, bool]]:
+        """Several files (source, bytes, kind): all read first (``UnreadableDocumentError`` before anything is
+        written), then written together; each document and whether it was created."""
+        documents = [read_document(source, data, kind) for source, data, kind in files]
+        created = self.backend.put_documents([(d, data, kind) for d, (_, data, kind) in zip(documents, files,
+                                                                                          strict=True)])
+        return list(zip(documents, created, strict=True))
+
+    def delete_document(self, source: str) -> None:
+        self.backend.delete_document(source)
 
     def unknown_sources(self, sources: Sequence[str]) -> list[str]:
         """Why each named source is not a document of the corpus (empty when all are)."""

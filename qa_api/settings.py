@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     corpus_dir: Path = _setting(Path("seeds"), "Directory of documents to index (searched recursively): "
                                                     "UTF-8 `.txt` and `.md`, `.html`, `.pdf` (docs/documents.md).")
     index_dir: Path = _setting(Path("index"), "Directory the built index is written to and loaded from.")
+    store: str = _setting("", "SQLite file holding every document, the source of truth the index is built from "
+                              "(docs/documents.md); empty: `documents.sqlite3` in the index directory. A new store "
+                              "imports the corpus directory at first start.")
+    max_document_bytes: int = _setting(16 * 1024 * 1024, "Largest document accepted by `PUT /v1/documents/{source}` "
+                                                         "(and each file of `POST /v1/documents`), in bytes.", ge=1)
     host: str = _setting("127.0.0.1", "Address the server binds to.")
     port: int = _setting(8000, "Port the server listens on (`PORT` is honoured too).",
                          also=("QA_API_PORT", "PORT", "port"), ge=1, le=65535)
@@ -48,7 +53,7 @@ class Settings(BaseSettings):
     rate_limit: str = _setting("off", "Requests allowed per client address (all workers together), e.g. "
                                       "`20/second;600/minute`, or `off`.")
     key: str = _setting("", "API key: when set, every `/v1/*` request and `/metrics` need `Authorization: "
-                                 "Bearer <key>`.",
+                                 "Bearer <key>`. Writing documents needs it: with no key, writes are refused.",
                         secret=True)
     cors_origins: str = _setting("", "Browser origins allowed to call the API, comma-separated (`*` for any); "
                                      "empty turns CORS off.")
@@ -112,6 +117,10 @@ class Settings(BaseSettings):
         if self.backend == "solr" and not self.solr_urls:
             raise ConfigError("QA_API_BACKEND=solr needs QA_API_SOLR_URL: the URL of a SolrCloud node")
         return self
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store) if self.store else self.index_dir / "documents.sqlite3"
 
     @property
     def solr_urls(self) -> tuple[str, ...]:

@@ -69,8 +69,15 @@ def openapi() -> OpenAPI:
         "application/yaml": yaml.safe_load,
         # An event stream's schema describes one event (see sse_events), which the client hands over as JSON.
         "text/event-stream": jsonlib.loads,
+        # A document's bytes (PUT /v1/documents/{source}), whatever their encoding, as the string the schema says.
+        **dict.fromkeys(["text/plain", "text/markdown", "text/html", "application/pdf", "application/octet-stream"],
+                        _as_text),
     })
     return OpenAPI.from_file_path(str(SPEC), config=config)
+
+
+def _as_text(body: bytes | str) -> str:
+    return body if isinstance(body, str) else body.decode("latin-1")
 
 
 class ContractClient:

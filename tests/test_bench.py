@@ -85,3 +85,11 @@ def test_bench_ask_builds_serves_and_times_every_route(tmp_path: Path) -> None:
     questions = json.loads((tmp_path / "text-n250" / "corpus.json").read_text())["questions"]
     assert "What happens when the buffer is full?" in questions and "What is the default encoding?" in questions
     assert "What returns the number of items that the queue holds at this moment?" in questions
+
+
+def test_bench_ingest_times_a_generation_against_the_full_build() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.ingest", "--documents", "50", "--json"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=240, check=True)
+    report = json.loads(done.stdout)
+    assert report["documents"] == 55 and report["dense"] is False and len(report["generation_s"]) == 3
+    assert report["generation_vs_full_build"] == round(max(report["generation_s"]) / report["full_build_s"], 3)

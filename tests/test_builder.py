@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_api.corpus import DirectoryFile, SourceFile
 from qa_api.retrieval import builder
 from qa_api.retrieval.analysis import Analyzer
 from qa_api.retrieval.bm25 import BM25Params
@@ -75,8 +76,8 @@ def test_a_build_on_several_processes_is_byte_identical_to_one_on_a_single_proce
         several = builder.build_index(corpus, Analyzer(), BM25Params(), progress=progress, workers=3)
     finally:
         stop.set()
-    assert len(pools) == 1 and len(builder._runs(builder.corpus_files(corpus), 3)) > 6
-    assert ticked == builder.corpus_files(corpus)
+    assert len(pools) == 1 and len(builder._runs([*builder.directory_files(corpus)], 3)) > 6
+    assert ticked == builder.directory_files(corpus)
     save_index(one, tmp_path / "one")
     save_index(several, tmp_path / "several")
     assert _files(tmp_path / "one") == _files(tmp_path / "several")
@@ -89,13 +90,13 @@ def test_a_build_on_several_processes_is_byte_identical_to_one_on_a_single_proce
 def test_files_are_cut_into_contiguous_runs_of_about_equal_size(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builder, "PARALLEL_MIN_BYTES", 0)
-    files = []
+    files: list[SourceFile] = []
     for i, size in enumerate([100] * 8 + [10] * 8 + [500]):
-        files.append(tmp_path / f"{i:02d}.txt")
-        files[-1].write_bytes(b"x" * size)
+        (tmp_path / f"{i:02d}.txt").write_bytes(b"x" * size)
+        files.append(DirectoryFile(tmp_path, tmp_path / f"{i:02d}.txt"))
     runs = builder._runs(files, 2)
     assert [p for run in runs for p in run] == files
-    sizes = [sum(p.stat().st_size for p in run) for run in runs]
+    sizes = [sum(p.size for p in run) for run in runs]
     assert len(runs) == 2 * builder.RUNS_PER_WORKER - 1 and all(runs)  # two of the 8 cuts meet in the big file
     assert max(sizes) <= 1380 / 8 + 500  # at most one share of the bytes plus the file a cut falls in
     assert builder._runs(files, 1) == [files]

@@ -90,3 +90,32 @@ def test_serve_without_nginx_names_the_command_to_install_it(monkeypatch: pytest
     assert main(["serve", "--index", str(index_dir)]) == 2
     err = capsys.readouterr().err
     assert nginx.INSTALL_COMMAND in err and "QA_API_PROXY=off" in err
+
+
+def test_ingest_writes_each_file_and_each_directorys_files_searchable_when_it_returns(
+        corpus_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_API_DENSE", "off")
+    new = tmp_path / "new"
+    (new / "deep").mkdir(parents=True)
+    (new / "deep" / "owls.md").write_text("# Owls\n\nThe snowy owl nests on the tundra.\n", encoding="utf-8")
+    (new / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "single.txt").write_text("A quillback rockfish lives for a century.\n", encoding="utf-8")
+    where = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "idx")]
+    assert main(["ingest", str(new), str(tmp_path / "single.txt"), *where]) == 1  # one file refused
+    out, err = capsys.readouterr()
+    assert "ingested 2 documents (2 new, 0 replaced); 7 in the corpus" in out
+    assert "latin1.txt: not UTF-8" in err and "ingesting" in err  # the refusal, and the progress bar
+    assert main(["ask", "Where does the snowy owl nest?", "--json", *where]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["passages"][0]["source"] == "deep/owls.md"
+
+
+def test_index_brings_the_corpus_directorys_changes_into_the_store(corpus_copy: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    where = ["--corpus", str(corpus_copy), "--index", str(tmp_path / "idx")]
+    assert main(["index", *where]) == 0
+    (corpus_copy / "000_991727d72fd32601.txt").unlink()
+    (corpus_copy / "extra.txt").write_text("The zanderfish spawns in April.\n", encoding="utf-8")
+    assert main(["index", *where]) == 0
+    out = capsys.readouterr().out
+    assert "indexed 54 passages from 5 files" in out.splitlines()[-1]  # an article of 6 passages gone, one come

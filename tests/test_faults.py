@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,9 +104,8 @@ def test_a_killed_indexer_leaves_the_previous_index_in_service(own_server: LiveS
         indexer.kill()
     finally:
         indexer.wait(timeout=30)
-    assert (index_dir / CURRENT).read_text() == current
-    os.kill(own_server.process.pid, signal.SIGHUP)  # new workers load the index again: still the complete one
-    time.sleep(2)
+    assert (index_dir / CURRENT).read_text() == current  # the previous build stays current, and in service
+    # (the directory's files were committed to the store before the build began: the next start builds from them)
     assert readyz(own_server)["passages"] == 59
     answer = requests.post(f"{own_server.url}/v1/ask", json={"question": EXAMPLE_QUESTION}, timeout=5).json()
     assert answer["answer"]["text"] == "late April 2025"

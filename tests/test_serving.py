@@ -16,6 +16,7 @@ import gunicorn
 import gunicorn.util
 import pytest
 
+from qa_api.http import ingest
 from qa_api.serving import errors, nginx
 from qa_api.settings import Settings
 from tests.conftest import ROOT, SEEDS
@@ -41,6 +42,17 @@ def test_the_nginx_configuration_reads_whole_requests_within_the_limits(tmp_path
     assert all(str(tmp_path) in line for line in config.splitlines() if "_temp_path " in line)
     assert ("user " in config) == (os.geteuid() == 0)
     assert "listen [::1]:8123 " in nginx.render(nginx.Front("::1", 8123, tmp_path, 1), tmp_path)
+
+
+def test_the_documents_routes_take_bodies_up_to_the_document_limit_and_the_others_keep_the_small_one(
+        tmp_path: Path) -> None:
+    front = nginx.Front.of(Settings(max_body_bytes=4096, max_document_bytes=1_000_000), tmp_path / "g.sock")
+    config = nginx.render(front, tmp_path)
+    head, documents = config.split("location ^~ /v1/documents {", 1)
+    assert "client_max_body_size 4096;" in head and "client_max_body_size" not in head.split("location / {")[1]
+    assert f"client_max_body_size {1_000_000 + ingest.FORM_OVERHEAD_BYTES};" in documents.split("}", 1)[0]
+    assert "proxy_pass http://gunicorn;" in documents and "proxy_request_buffering on;" in documents
+    assert nginx.FORM_OVERHEAD_BYTES == ingest.FORM_OVERHEAD_BYTES
 
 
 def test_gunicorn_is_the_pinned_version_whose_error_hook_is_replaced() -> None:

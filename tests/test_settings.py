@@ -50,7 +50,8 @@ def test_an_empty_variable_leaves_the_default(environ: Callable[[dict[str, str]]
                                  {"QA_API_METRICS_ADDRESS": "127.0.0.1:99999"}, {"QA_API_BACKEND": "elastic"},
                                  {"QA_API_SOLR_SHARDS": "0"}, {"QA_API_SOLR_COLLECTION": "qa api"},
                                  {"QA_API_SOLR_COLLECTION": "-qa"},
-                                 {"QA_API_BACKEND": "solr", "QA_API_SOLR_URL": " , "}])
+                                 {"QA_API_BACKEND": "solr", "QA_API_SOLR_URL": " , "},
+                                 {"QA_API_MAX_DOCUMENT_BYTES": "0"}])
 def test_impossible_values_are_refused_naming_the_variable(env: dict[str, str],
                                                           environ: Callable[[dict[str, str]], Settings]) -> None:
     with pytest.raises(ConfigError, match=next(iter(env))):

@@ -496,7 +496,8 @@ def test_a_document_put_or_deleted_is_searchable_as_such_once_acknowledged(clien
         backend.check()
         text = (f"The zyzzogeton season began early this year, as it always does.\n\n{TRICKY_TEXT}. The zyzzogeton "
                 f"came back.\n\nA third paragraph follows here.")
-        entry = backend.put_document(split_document("new.txt", text))
+        assert backend.put_document(split_document("new.txt", text)) is True  # created
+        entry = backend.document("new.txt")[0]
         assert (entry.source, entry.passage_count) == ("new.txt", 3)
         found = backend.pool(term_counts("zyzzogeton"), 5)
         assert found.keys == ("new-p1", "new-p2") and found.total == 2
@@ -508,7 +509,7 @@ def test_a_document_put_or_deleted_is_searchable_as_such_once_acknowledged(clien
         sentence = read.passage.text[read.sentences[1].start:read.sentences[1].end]
         assert float(read.vectors[1] @ encoder.encode([sentence])[0]) > 0.99
 
-        backend.put_document(split_document("new.txt", "Only one zyzzogeton paragraph now."))
+        assert backend.put_document(split_document("new.txt", "Only one zyzzogeton paragraph now.")) is False
         assert backend.pool(term_counts("zyzzogeton"), 5).keys == ("new-p1",)
         assert backend.read("new-p1").passage.text == "Only one zyzzogeton paragraph now."
         with pytest.raises(UnknownPassageError):

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from qa_api.errors import CorpusError, UnreadableDocumentError
 
@@ -41,14 +42,63 @@ def checksum_of(digests: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()
 
 
-def read_document(source: str, data: bytes) -> Document:
-    """One file's document, read by the reader of its kind (by the extension of ``source``)."""
+def read_document(source: str, data: bytes, kind: str | None = None) -> Document:
+    """One file's document, read by the reader of its ``kind`` (a suffix; by default the extension of
+    ``source``)."""
+    kind = Path(source).suffix if kind is None else kind
     try:
-        reader = reader_for(Path(source).suffix)
+        reader = reader_for(kind)
     except KeyError:
-        raise UnreadableDocumentError(f"{Path(source).suffix or 'no extension'} is not a kind of file we read; "
+        raise UnreadableDocumentError(f"{kind or 'no extension'} is not a kind of file we read; "
                                       f"we read {', '.join(sorted(SUFFIXES))}") from None
     return build_document(source, reader(data))
+
+
+class SourceFile(Protocol):
+    """A file an index is built from: a corpus directory's file, or a stored document."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def read(self) -> bytes | None:
+        """Its bytes, or None when it is gone."""
+
+    def fingerprint(self, data: bytes) -> bytes:
+        """What the corpus checksum takes of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryFile:
+    corpus_dir: Path
+    path: Path
+
+    @property
+    def source(self) -> str:
+        return self.path.relative_to(self.corpus_dir).as_posix()
+
+    @property
+    def kind(self) -> str:
+        return self.path.suffix
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+    def fingerprint(self, data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+
+def directory_files(corpus_dir: Path) -> list[DirectoryFile]:
+    return [DirectoryFile(corpus_dir, path) for path in corpus_files(corpus_dir)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +113,20 @@ class FileRead:
 
 def read_file(corpus_dir: Path, path: Path) -> FileRead:
     """Read one corpus file; a file we cannot read is logged and kept with the reason, not raised."""
-    source = path.relative_to(corpus_dir).as_posix()
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).digest()
+    return read_source(DirectoryFile(corpus_dir, path))
+
+
+def read_source(file: SourceFile) -> FileRead:
+    """Read one file of a corpus; a file we cannot read is logged and kept with the reason, not raised."""
+    data = file.read()
+    if data is None:
+        return FileRead(file.source, b"", None, "removed while the index was built")
+    digest = file.fingerprint(data)
     try:
-        return FileRead(source, digest, read_document(source, data))
+        return FileRead(file.source, digest, read_document(file.source, data, file.kind))
     except UnreadableDocumentError as exc:
-        log.warning("skipping %s: %s", source, exc)
-        return FileRead(source, digest, None, str(exc))
+        log.warning("skipping %s: %s", file.source, exc)
+        return FileRead(file.source, digest, None, str(exc))
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:

@@ -17,7 +17,7 @@ from pydantic import (
 
 from qa_api.answers.finder import Answer
 from qa_api.answers.ranking import Evidence
-from qa_api.corpus import Passage
+from qa_api.corpus import Document, Passage
 from qa_api.retrieval.search import Hit
 from qa_api.service import AskResult
 
@@ -196,6 +196,20 @@ class DocumentList(BaseModel):
 class DocumentOut(DocumentSummary):
     text: str
     passages: list[PassageOut]
+
+    @classmethod
+    def of(cls, document: Document) -> DocumentOut:
+        return cls(source=document.source, title=document.title, passage_count=len(document.passages),
+                   characters=len(document.text), text=document.text,
+                   passages=[PassageOut.of(p) for p in document.passages])
+
+
+class WrittenDocument(DocumentOut):
+    created: bool
+
+
+class WrittenDocuments(BaseModel):
+    documents: list[WrittenDocument]
 
 
 class Problem(BaseModel):

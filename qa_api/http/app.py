@@ -13,7 +13,7 @@ from qa_api.http.middleware import auth, cors, observe, proxy, ratelimit
 from qa_api.service import QAService
 from qa_api.settings import Settings
 
-from . import api, chat, logs, metrics, ops, problems, web
+from . import api, chat, ingest, logs, metrics, ops, problems, web
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     if settings.metrics:
         _record_index(service)
     app.register_blueprint(api.bp)
+    ingest.register(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
     chat.register(app)

@@ -2,7 +2,8 @@
 
 Everything above it (answers, chat, MCP, the page, problem+json, limits) talks to a ``Backend`` only: search a
 weighted query for its best passages, read a passage (tokens, sentences, sentence vectors), explain a score, and
-list or fetch documents and passages. A passage is named by a key the backend chooses (a row of the local index,
+list or fetch documents and passages; and write one document (``put_document``, ``delete_document``), acknowledged
+once it is committed, searchable soon after. A passage is named by a key the backend chooses (a row of the local index,
 an id in Solr); keys only travel from ``pool`` back to the same backend.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from qa_api.corpus import Passage
+from qa_api.corpus import Document, Passage
 
 from .analysis import Analyzer
 from .search import Pool, ReadPassage
@@ -76,3 +77,13 @@ class Backend(Protocol):
         """A passage by id; ``UnknownPassageError`` when there is none."""
 
     def stats(self) -> CorpusStats: ...
+
+    def put_document(self, document: Document, data: bytes = b"", kind: str = "") -> bool:
+        """Create or replace ``document`` (read from ``data``, a file of ``kind``); whether it was created.
+        Returns once the write is committed."""
+
+    def put_documents(self, written: Sequence[tuple[Document, bytes, str]]) -> list[bool]:
+        """Several documents (each with its bytes and kind) at once; whether each was created."""
+
+    def delete_document(self, source: str) -> None:
+        """Remove a document; ``UnknownSourceError`` when there is none. Returns once committed."""

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, pairwise
@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from qa_api.corpus import checksum_of, corpus_files, read_file
+from qa_api.corpus import SourceFile, checksum_of, directory_files, read_source
 
 from .analysis import Analyzer
 from .bm25 import BM25Params, Postings, build_postings
 from .encoder import Encoder
 from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable
 from .progress import Progress
-from .vectors import embed_passages, signature
+from .vectors import SentenceVectors, embed_passages, signature
 
 RUNS_PER_WORKER = 4  # runs of files per worker process, so an uneven run does not leave a core idle
 PARALLEL_MIN_BYTES = 1 << 23  # a smaller corpus is read in this process: starting workers would cost more
@@ -56,18 +56,20 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def build_index(corpus_dir: Path, analyzer: Analyzer, params: BM25Params, progress: Progress | None = None,
-                encoder: Encoder | None = None, workers: int | None = None) -> Index:
-    """Read every file of ``corpus_dir`` and build its BM25 index, on ``workers`` processes (all cores), and
-    with an ``encoder`` its sentence vectors."""
+def build_index(corpus: Path | Sequence[SourceFile], analyzer: Analyzer, params: BM25Params,
+                progress: Progress | None = None, encoder: Encoder | None = None, workers: int | None = None,
+                known: SentenceVectors | None = None) -> Index:
+    """Read every file of a corpus (a directory, or the files of a document store, in corpus order) and build its
+    BM25 index, on ``workers`` processes (all cores), and with an ``encoder`` its sentence vectors (copying those of
+    sentences ``known`` holds)."""
     started = time.perf_counter()
-    files = corpus_files(corpus_dir)
+    files: list[SourceFile] = [*directory_files(corpus)] if isinstance(corpus, Path) else list(corpus)
     runs = _runs(files, workers or available_cores())
     vocab: dict[str, int] = {}
     done: list[_Run] = []
     ids: list[NDArray[np.int32]] = []
     with _pool(len(runs), analyzer) as pool:
-        analyzed = _analyzed(pool, corpus_dir, runs, analyzer)  # workers fork now, before a progress bar's thread
+        analyzed = _analyzed(pool, runs, analyzer)  # workers fork now, before a progress bar's thread
         ticks = iter(progress(files, len(files), "indexing")) if progress else iter(())
         for run, paths in zip(analyzed, runs, strict=True):
             to_global = np.array([vocab.setdefault(t, len(vocab)) for t in run.vocab] + [-1], dtype=np.int32)
@@ -85,16 +87,16 @@ def build_index(corpus_dir: Path, analyzer: Analyzer, params: BM25Params, progre
     index = _index(done, list(vocab), postings, analyzer, params, started)
     if encoder is not None:
         embedding = time.perf_counter()
-        index.vectors = embed_passages(_passage_texts(index), encoder, progress)
+        index.vectors = embed_passages(_passage_texts(index), encoder, progress, known)
         index.manifest["vectors"] = signature(encoder)
         index.manifest["embed_seconds"] = round(time.perf_counter() - embedding, 3)  # of build_seconds
         index.manifest["build_seconds"] = round(time.perf_counter() - started, 3)
     return index
 
 
-def _runs(files: list[Path], workers: int) -> list[list[Path]]:
+def _runs(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
     """Contiguous runs of files of about equal size: one for a single worker or a small corpus."""
-    sizes = np.array([p.stat().st_size for p in files], dtype=np.int64)
+    sizes = np.array([f.size for f in files], dtype=np.int64)
     if workers <= 1 or len(files) < 2 or sizes.sum() < PARALLEL_MIN_BYTES:
         return [files]
     count = min(len(files), workers * RUNS_PER_WORKER)
@@ -117,13 +119,12 @@ def _forking_is_safe() -> bool:
     return threading.active_count() == 1
 
 
-def _analyzed(pool: ProcessPoolExecutor | None, corpus_dir: Path, runs: list[list[Path]],
-              analyzer: Analyzer) -> Iterator[_Run]:
+def _analyzed(pool: ProcessPoolExecutor | None, runs: list[list[SourceFile]], analyzer: Analyzer) -> Iterator[_Run]:
     """Each run read and analyzed, in order. With a pool every run is submitted at once (the workers fork
     on the first), and results come back in order."""
     if pool is None:
-        return (_read_run(corpus_dir, run, analyzer) for run in runs)
-    return pool.map(_read_run_in_worker, [corpus_dir] * len(runs), runs)
+        return (_read_run(run, analyzer) for run in runs)
+    return pool.map(_read_run_in_worker, runs)
 
 
 _worker_analyzer: Analyzer | None = None  # a worker's analyzer, inherited from the building process
@@ -134,19 +135,19 @@ def _adopt(analyzer: Analyzer) -> None:
     _worker_analyzer = analyzer
 
 
-def _read_run_in_worker(corpus_dir: Path, paths: list[Path]) -> _Run:
+def _read_run_in_worker(files: list[SourceFile]) -> _Run:
     assert _worker_analyzer is not None
-    return _read_run(corpus_dir, paths, _worker_analyzer)
+    return _read_run(files, _worker_analyzer)
 
 
-def _read_run(corpus_dir: Path, paths: list[Path], analyzer: Analyzer) -> _Run:
+def _read_run(files: list[SourceFile], analyzer: Analyzer) -> _Run:
     documents, texts, digests, skipped, sections = [], [], [], [], []
     columns: list[tuple[int, int, int, int, int]] = []
     vocab: dict[str, int] = {}
     known: dict[str, int] = {}  # raw word -> term id in this run, -1 for a stopword
     term_ids: list[int] = []
-    for path in paths:
-        read = read_file(corpus_dir, path)
+    for file in files:
+        read = read_source(file)
         source, doc = read.source, read.document
         digests.append((source, read.digest))
         if doc is None:
@@ -192,7 +193,8 @@ def _index(runs: list[_Run], vocab: list[str], postings: Postings, analyzer: Ana
         "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
         "corpus": {"checksum": checksum_of(d for r in runs for d in r.digests), "documents": len(documents),
                    "passages": postings.n_docs, "skipped": [s for r in runs for s, _ in r.skipped],
-                   "skip_reasons": [why for r in runs for _, why in r.skipped]},
+                   "skip_reasons": [why for r in runs for _, why in r.skipped],
+                   "files": {source: digest.hex() for r in runs for source, digest in r.digests}},
         "stats": {"terms": len(vocab), "postings": postings.n_postings,
                   "avg_passage_terms": float(postings.doc_len.mean()) if postings.n_docs else 0.0},
         "vectors": None,

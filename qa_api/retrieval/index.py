@@ -81,8 +81,8 @@ class Index:
         lo, hi = int(self.text_offsets[doc]), int(self.text_offsets[doc + 1])
         return bytes(self.text_blob[lo:hi]).decode("utf-8")
 
-    def has_document(self, source: str) -> bool:
-        return source in self._doc_by_source
+    def find_document(self, source: str) -> int | None:
+        return self._doc_by_source.get(source)
 
     def document_index(self, source: str) -> int:
         try:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from qa_api.corpus import corpus_checksum
+from qa_api.corpus import DocumentStore, StoredFile, corpus_checksum
 from qa_api.errors import CorpusError, IndexUnavailableError
 
 from .analysis import Analyzer
@@ -35,12 +35,17 @@ from .builder import build_index
 from .encoder import Encoder
 from .index import FORMAT_VERSION, DocumentInfo, Index, PassageTable, documents_json
 from .progress import Progress
+from .segments import Generation
 from .vectors import SentenceVectors, signature
 
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 2
+# A delta segment grows until it holds this share of the base's documents (or this many): then the next generation
+# is a merge, one new base of everything the store holds.
+MERGE_FRACTION = 0.25
+MERGE_MIN_DOCUMENTS = 100
 _POSTINGS = ("indptr", "doc_len", "block_ptr", "block_first", "block_last", "block_max", "block_max_tf",
              "block_min_len", "block_words", "gap_bits", "tf_bits", "packed", "bitset_row", "bitsets")
 _ARRAYS = {
@@ -51,11 +56,13 @@ _ARRAYS = {
     "texts_offsets": ("", "text_offsets"),
 }
 
-_VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales"}
+_VECTOR_ARRAYS = {"vectors_ptr": "ptr", "vectors_row_of": "row_of", "vectors": "vectors", "vectors_scales": "scales",
+                  "vectors_hashes": "hashes"}
 
 
-def save_index(index: Index, index_dir: Path) -> Path:
-    """Write ``index`` as a new build and make it current; returns the build directory."""
+def save_index(index: Index, index_dir: Path, keep: tuple[str, ...] = ()) -> Path:
+    """Write ``index`` as a new build and make it current; returns the build directory. Builds named in ``keep``
+    (the base a delta segment is read with) are kept."""
     index_dir.mkdir(parents=True, exist_ok=True)
     build_id = f"build-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{build_id}"
@@ -79,13 +86,36 @@ def save_index(index: Index, index_dir: Path) -> Path:
     _write(pointer, f"{build_id} {manifest_digest['xxh3_128']}\n".encode())
     os.replace(pointer, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    _remove_old_builds(index_dir, keep=build_id)
+    _remove_old_builds(index_dir, keep=(build_id, *keep))
     return final
 
 
 def load_index(index_dir: Path) -> Index:
     """Load the current build, memory-mapped, after checking every file's size and checksum."""
-    build, manifest = _current_manifest(index_dir)
+    build, manifest, digest = _current_manifest(index_dir)
+    return _load_build(build, manifest, digest)
+
+
+def load_generation(index_dir: Path) -> Generation:
+    """The current generation: the current build, and when it is a delta segment, the base it is read with."""
+    return generation_of(index_dir, load_index(index_dir))
+
+
+def generation_of(index_dir: Path, current: Index) -> Generation:
+    base_ref = current.manifest.get("base")
+    if not base_ref:
+        return Generation(current, None, frozenset())
+    build = index_dir / base_ref["build"]
+    raw = _read(build / "manifest.json")
+    if xxhash.xxh3_128_hexdigest(raw) != base_ref["manifest_xxh3"]:
+        raise IndexUnavailableError(f"base build {base_ref['build']}: manifest checksum mismatch")
+    base = _load_build(build, json.loads(raw), base_ref["manifest_xxh3"])
+    return Generation(base, current, frozenset(current.manifest["tombstones"]))
+
+
+def _load_build(build: Path, manifest: dict[str, Any], digest: str) -> Index:
+    """One build, verified; its manifest as loaded also names the build and the checksum of its manifest."""
+    manifest = dict(manifest, build=build.name, manifest_xxh3=digest)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnavailableError(f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}")
     files = manifest.get("files", {})
@@ -120,10 +150,13 @@ def _consistent(p: Postings) -> bool:
             and p.bitset_row.shape[0] == p.n_terms and p.bitsets.shape[1] == (p.n_docs + 63) // 64)
 
 
-def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+Corpus = Path | DocumentStore  # a corpus directory, or the document store
+
+
+def open_index(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
                progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
-    """The index for ``corpus_dir``: loaded when it is current, else rebuilt first (under a lock). With an
-    ``encoder`` the index must hold that encoder's sentence vectors."""
+    """The index for a corpus (a directory or the document store): loaded when it is current, else rebuilt first
+    (under a lock). With an ``encoder`` the index must hold that encoder's sentence vectors."""
     analyzer = analyzer or Analyzer()
     index, problem = _load_current(corpus_dir, index_dir, params, analyzer, encoder)
     if index is not None:
@@ -136,20 +169,91 @@ def open_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: 
         return _build_and_load(corpus_dir, index_dir, params, analyzer, progress, encoder)
 
 
-def rebuild_index(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
+def refresh_index(store: DocumentStore, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+                  encoder: Encoder | None = None, progress: Progress | None = None) -> bool:
+    """Make the next generation current, unless the current one was built from what the store holds now (another
+    process may have built it meanwhile); whether it built. The next generation is a delta segment of the
+    documents written since the base, read with the base and its tombstones; or, when none can be (no base, one
+    built otherwise, or a delta past ``MERGE_FRACTION`` of it), a merge: one new base of the whole store. Cheap
+    when current: it reads the current manifest and the store's digests only."""
+    with _build_lock(index_dir):
+        try:
+            _, manifest, _ = _current_manifest(index_dir)
+        except IndexUnavailableError:
+            manifest = {}
+        checksum = store.checksum()
+        if manifest.get("corpus", {}).get("checksum") == checksum:
+            return False
+        try:
+            before: Generation | None = load_generation(index_dir)
+        except IndexUnavailableError:
+            before = None
+        known = before.vectors_of(encoder) if before is not None and encoder is not None else None
+        delta = _delta_of(before, store) if before is not None and _extends(before, params, analyzer, encoder) else None
+        if before is None or delta is None:  # a merge: one new base segment of everything the store holds
+            save_index(build_index(store.files(), analyzer, params, progress, encoder, known=known), index_dir)
+            return True
+        files, tombstones = delta
+        segment = build_index(files, analyzer, params, progress, encoder, known=known)
+        base_build, base_digest = before.base.manifest["build"], before.base.manifest["manifest_xxh3"]
+        segment.manifest["base"] = {"build": base_build, "manifest_xxh3": base_digest}
+        segment.manifest["tombstones"] = sorted(tombstones)
+        segment.manifest["corpus"]["checksum"] = checksum
+        save_index(segment, index_dir, keep=(base_build,))
+        return True
+
+
+def _extends(before: Generation, params: BM25Params, analyzer: Analyzer, encoder: Encoder | None) -> bool:
+    """Whether a segment built now can be searched with the base: same analyzer, BM25 parameters and vectors."""
+    m = before.base.manifest
+    return (m.get("analyzer") == analyzer.signature and m.get("bm25") == {"k1": params.k1, "b": params.b,
+                                                                           "epsilon": params.epsilon}
+            and m.get("vectors") == (signature(encoder) if encoder is not None else None))
+
+
+def _delta_of(before: Generation, store: DocumentStore) -> tuple[list[StoredFile], set[str]] | None:
+    """The documents written since the base (new or changed) and the base's documents they replace or that are
+    gone (tombstones); None when the base cannot be extended (no record of its files, or the delta would be over
+    ``MERGE_FRACTION`` of it), so a merge is due."""
+    base_files: dict[str, str] | None = before.base.manifest["corpus"].get("files")
+    if base_files is None or "build" not in before.base.manifest:
+        return None
+    held = store.sources()
+    changed = {s for s, digest in held.items() if base_files.get(s) != digest.hex()}
+    gone = {s for s in base_files if s not in held}
+    if len(changed) + len(gone) > max(MERGE_MIN_DOCUMENTS, MERGE_FRACTION * len(base_files)):
+        return None
+    base_documents = {d.source for d in before.base.documents}
+    return [f for f in store.files() if f.source in changed], (changed | gone) & base_documents
+
+
+
+
+
+def current_build(index_dir: Path) -> tuple[int, int] | None:
+    """What identifies the current build, from one ``stat``: a new build makes it change."""
+    try:
+        st = os.stat(index_dir / CURRENT)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def rebuild_index(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer | None = None,
                   progress: Progress | None = None, encoder: Encoder | None = None) -> Index:
     """Build from the corpus and make the new build current, whatever is on disk."""
     with _build_lock(index_dir):
         return _build_and_load(corpus_dir, index_dir, params, analyzer or Analyzer(), progress, encoder)
 
 
-def _build_and_load(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+def _build_and_load(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                     progress: Progress | None, encoder: Encoder | None) -> Index:
-    save_index(build_index(corpus_dir, analyzer, params, progress, encoder), index_dir)
+    files = corpus_dir.files() if isinstance(corpus_dir, DocumentStore) else corpus_dir
+    save_index(build_index(files, analyzer, params, progress, encoder), index_dir)
     return load_index(index_dir)
 
 
-def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyzer: Analyzer,
+def _load_current(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analyzer: Analyzer,
                   encoder: Encoder | None) -> tuple[Index | None, str]:
     """The index on disk if it can serve this corpus and configuration, else why not."""
     try:
@@ -164,7 +268,7 @@ def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyze
     if encoder is not None and manifest.get("vectors") != signature(encoder):
         return None, "the index has no sentence vectors from this encoder"
     try:
-        checksum = corpus_checksum(corpus_dir)
+        checksum = corpus_dir.checksum() if isinstance(corpus_dir, DocumentStore) else corpus_checksum(corpus_dir)
     except CorpusError:
         log.warning("corpus %s is missing: serving the index as built", corpus_dir)
         return index, ""
@@ -173,7 +277,7 @@ def _load_current(corpus_dir: Path, index_dir: Path, params: BM25Params, analyze
     return index, ""
 
 
-def _current_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
+def _current_manifest(index_dir: Path) -> tuple[Path, dict[str, Any], str]:
     try:
         build_id, digest = (index_dir / CURRENT).read_text().split()
     except FileNotFoundError:
@@ -185,7 +289,7 @@ def _current_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     if xxhash.xxh3_128_hexdigest(raw) != digest:
         raise IndexUnavailableError(f"index build {build_id}: manifest checksum mismatch")
     try:
-        return build, json.loads(raw)
+        return build, json.loads(raw), digest
     except ValueError as exc:
         raise IndexUnavailableError(f"index build {build_id}: bad manifest: {exc}") from exc
 
@@ -255,10 +359,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _remove_old_builds(index_dir: Path, keep: str) -> None:
-    """Drop half-written builds and all but the newest few complete ones (open maps stay valid)."""
+def _remove_old_builds(index_dir: Path, keep: tuple[str, ...]) -> None:
+    """Drop half-written builds and all but the newest few complete ones, never one in ``keep`` (open maps stay
+    valid)."""
     builds = sorted((p for p in index_dir.glob("build-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    stale = [p for p in builds if p.name != keep][: max(0, len(builds) - KEEP_BUILDS)]
+    stale = [p for p in builds if p.name not in keep][: max(0, len(builds) - len(keep) - KEEP_BUILDS + 1)]
     for path in stale + list(index_dir.glob(".tmp-*")):
         shutil.rmtree(path, ignore_errors=True)
 

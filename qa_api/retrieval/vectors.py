@@ -2,7 +2,8 @@
 
 Passage i's sentences (in ``corpus.sentences`` order) are rows ``row_of[ptr[i]:ptr[i+1]]`` of ``vectors``. A
 sentence that occurs more than once (a byline, a repeated quote, boilerplate) is embedded and stored once, keyed
-by a 64-bit hash of its text. Vectors are stored as int8 with one float32 scale per row: cosines computed from
+by a 64-bit hash of its text (kept beside its vector, so the next build of a growing corpus embeds only the
+sentences it has not seen). Vectors are stored as int8 with one float32 scale per row: cosines computed from
 them differ from float32 ones by about 1e-3, which changes no ranking on the eval sets (docs/quality.md).
 """
 
@@ -29,6 +30,7 @@ class SentenceVectors:
     row_of: NDArray[np.int32]
     vectors: NDArray[np.int8]
     scales: NDArray[np.float32]
+    hashes: NDArray[np.uint64]  # per row: the xxh3-64 of its sentence
 
     def of_passage(self, passage: int) -> NDArray[np.float32]:
         """The passage's sentence vectors, one row per sentence, back to (nearly) unit length."""
@@ -42,8 +44,10 @@ def signature(encoder: Encoder) -> dict[str, object]:
     return {**encoder.signature, "sentence_splitter": SPLITTER_VERSION, "storage": "int8"}
 
 
-def embed_passages(texts: Sequence[str], encoder: Encoder, progress: Progress | None = None) -> SentenceVectors:
-    """Split each passage into sentences and embed every distinct sentence once."""
+def embed_passages(texts: Sequence[str], encoder: Encoder, progress: Progress | None = None,
+                   known: SentenceVectors | None = None) -> SentenceVectors:
+    """Split each passage into sentences and embed every distinct sentence once; a sentence ``known`` holds
+    (vectors of the same encoder, from the build before) is copied, not embedded again."""
     ptr = np.zeros(len(texts) + 1, dtype=np.int64)
     row_of: list[int] = []
     rows: dict[int, int] = {}
@@ -55,14 +59,22 @@ def embed_passages(texts: Sequence[str], encoder: Encoder, progress: Progress | 
             if len(distinct) < len(rows):
                 distinct.append(sentence)
         ptr[i + 1] = len(row_of)
+    hashes = np.fromiter(rows, dtype=np.uint64, count=len(rows))
     vectors = np.empty((len(distinct), DIMENSIONS), dtype=np.int8)
     scales = np.empty(len(distinct), dtype=np.float32)
-    counted = range(len(distinct))
-    for i in progress(counted, len(distinct), "embedding") if progress else counted:
+    new = np.arange(len(distinct))
+    if known is not None and known.hashes.size:
+        order = np.argsort(known.hashes)
+        at = np.minimum(np.searchsorted(known.hashes, hashes, sorter=order), order.size - 1)
+        found = known.hashes[order[at]] == hashes
+        vectors[found], scales[found] = known.vectors[order[at[found]]], known.scales[order[at[found]]]
+        new = np.flatnonzero(~found)
+    counted = range(new.size)
+    for i in progress(counted, new.size, "embedding") if progress else counted:
         if i % ENCODE_CHUNK == 0:
-            chunk = slice(i, i + ENCODE_CHUNK)
-            vectors[chunk], scales[chunk] = quantize(encoder.encode(distinct[chunk]))
-    return SentenceVectors(ptr, np.asarray(row_of, dtype=np.int32), vectors, scales)
+            chunk = new[i:i + ENCODE_CHUNK]
+            vectors[chunk], scales[chunk] = quantize(encoder.encode([distinct[j] for j in chunk]))
+    return SentenceVectors(ptr, np.asarray(row_of, dtype=np.int32), vectors, scales, hashes)
 
 
 def quantize(vectors: NDArray[np.float32]) -> tuple[NDArray[np.int8], NDArray[np.float32]]:

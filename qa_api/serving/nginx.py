@@ -29,18 +29,30 @@ HEADER_BUFFER_BYTES = 16 * 1024
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
+# The routes that take documents (PUT /v1/documents/{source}, POST /v1/documents) and so a larger body; a multipart
+# upload's boundaries and part headers may add this much to its files (as the app allows: qa_api/http/ingest.py).
+DOCUMENTS_PREFIX = "/v1/documents"
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Front:
-    """What the configuration depends on: where nginx listens, where gunicorn is, and the body limit."""
+    """What the configuration depends on: where nginx listens, where gunicorn is, and the body limits."""
 
     host: str
     port: int
     upstream: Path  # gunicorn's unix socket
     max_body_bytes: int
+    max_document_bytes: int = 0  # 0: the documents routes take no more than the others
 
     @classmethod
     def of(cls, settings: Settings, upstream: Path) -> Front:
-        return cls(settings.host, settings.port, upstream, settings.max_body_bytes)
+        return cls(settings.host, settings.port, upstream, settings.max_body_bytes, settings.max_document_bytes)
+
+    @property
+    def documents_body_bytes(self) -> int:
+        return max(self.max_body_bytes, self.max_document_bytes + FORM_OVERHEAD_BYTES if self.max_document_bytes
+                   else 0)
 
 
 def find_binary() -> str | None:
@@ -86,6 +98,8 @@ http {{
     # nginx refuses TRACE itself (405); the answer names the methods the path has, as RFC 9110 asks.
     map $request_uri $path_methods {{
         ~^/v1/(ask|chat/completions)([?]|$) "OPTIONS, POST";
+        ~^/v1/documents([?]|$) "GET, HEAD, OPTIONS, POST";
+        ~^/v1/documents/ "DELETE, GET, HEAD, OPTIONS, PUT";
         default "GET, HEAD, OPTIONS";
     }}
     map $status $allow_header {{
@@ -119,6 +133,21 @@ http {{
 {problems}
 
         location / {{
+{_PROXY}
+        }}
+
+        # Documents are written here: a body up to the document limit, kept in a file of this run's private
+        # directory past the in-memory buffer, and still read whole before gunicorn is asked.
+        location ^~ {DOCUMENTS_PREFIX} {{
+            client_max_body_size {front.documents_body_bytes};
+{_PROXY}
+        }}
+    }}
+}}
+"""
+
+
+_PROXY = """\
             proxy_pass http://gunicorn;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -136,11 +165,7 @@ http {{
             # A client that half-closes after sending its request still reads the answer.
             proxy_ignore_client_abort on;
             proxy_connect_timeout 5s;
-            proxy_read_timeout 60s;
-        }}
-    }}
-}}
-"""
+            proxy_read_timeout 60s;"""
 
 
 def _problem_location(status: int) -> str:

@@ -163,14 +163,20 @@ class SolrBackend:
 
     # --- writes: one document at a time, acknowledged once committed -------------------------------------------
 
-    def put_document(self, document: Document) -> DocumentEntry:
-        """Add ``document``, or replace the one with its source (keeping its place in the corpus order)."""
+    def put_document(self, document: Document, data: bytes = b"", kind: str = "") -> bool:
+        """Add ``document``, or replace the one with its source (keeping its place in the corpus order); whether
+        it was added. The collection keeps the passages, not the file's bytes."""
         previous = queries.document_record(self.client, self.collection, document.source)
         seq = int(previous["doc_seq"]) if previous else queries.last_doc_seq(self.client, self.collection) + 1
         encoder = self.encoder if self.has_vectors else None
         indexing.write_document(self.client, self.collection, document, seq, self.analyzer, encoder)
         self._forget(document.source)
-        return DocumentEntry(document.source, document.title, len(document.passages), len(document.text))
+        return previous is None
+
+    def put_documents(self, written: Sequence[tuple[Document, bytes, str]]) -> list[bool]:
+        """Each document in turn, each committed before the next (a collection has no transaction across
+        documents)."""
+        return [self.put_document(document) for document, _, _ in written]
 
     def delete_document(self, source: str) -> None:
         """Remove the document with this source and its passages; ``UnknownSourceError`` when there is none."""
