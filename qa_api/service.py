@@ -85,6 +85,8 @@ class QAService:
         reading = self.reader.read(question, context)
         vector = self._encoding.submit(self._embed, f"{question} {context}".strip()) if self._encoding else None
         pool = self.backend.pool(reading.query, max(POOL, top_k), sources)
+        for key in pool.keys:  # read (and cache) the pool while the question is still being embedded
+            self.backend.read(key)
         question_vector = vector.result() if vector else None
         ranked = self.ranker.rerank(reading, pool, question_vector)
         evidence = self.ranker.evidence(reading, ranked, question_vector)
