@@ -124,7 +124,9 @@ class LocalBackend:
                     self.segments = Segments(load_generation(writer.index_dir), self.analyzer)
                     self._seen = build
                     self.read.cache_clear()
-                except (IndexUnavailableError, OSError) as exc:  # replaced again while read: the next look loads it
+                # replaced again while read, or CPython 3.11's header parsing failing under threads (see
+                # store._load_array): the old generation serves on and the next look loads the new one
+                except (IndexUnavailableError, OSError, SystemError) as exc:
                     log.info("index generation not loaded yet: %s", exc)
         return self.segments
 

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,7 @@ from .segments import Generation
 from .vectors import SentenceVectors, signature
 
 log = logging.getLogger(__name__)
+_NPY_HEADER_LOCK = threading.Lock()
 
 CURRENT = "CURRENT"
 KEEP_BUILDS = 2
@@ -316,12 +318,16 @@ def _verify(path: Path, meta: dict[str, Any]) -> None:
 
 
 def _load_array(path: Path) -> Any:
-    try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError:  # zero-length arrays cannot be memory-mapped
-        return np.load(path, allow_pickle=False)
-    except OSError as exc:
-        raise IndexUnavailableError(f"cannot load {path.name}: {exc}") from exc
+    # np.load reads a header with ast.literal_eval, which CPython 3.11 cannot run in two threads at once (a
+    # SystemError, "AST constructor recursion depth mismatch"): a worker's request and the writer's thread both
+    # load generations.
+    with _NPY_HEADER_LOCK:
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError:  # zero-length arrays cannot be memory-mapped
+            return np.load(path, allow_pickle=False)
+        except OSError as exc:
+            raise IndexUnavailableError(f"cannot load {path.name}: {exc}") from exc
 
 
 def _load_bytes(path: Path) -> Any:
