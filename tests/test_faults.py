@@ -104,6 +104,7 @@ def test_a_killed_indexer_leaves_the_previous_index_in_service(own_server: LiveS
         indexer.kill()
     finally:
         indexer.wait(timeout=30)
+    assert wait_for(lambda: not _processes_reading(big), timeout_s=5), _processes_reading(big)  # workers end too
     assert (index_dir / CURRENT).read_text() == current  # the previous build stays current, and in service
     # (the directory's files were committed to the store before the build began: the next start builds from them)
     assert readyz(own_server)["passages"] == 59
@@ -165,3 +166,15 @@ def _large_corpus(path: Path, files: int) -> Path:
         paragraphs = (" ".join(rng.choices(words, k=60)) + "." for _ in range(10))
         (path / f"doc{i:05}.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
     return path
+
+
+def _processes_reading(corpus: Path) -> list[int]:
+    """Processes whose command line names ``corpus`` (an indexer and its workers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(corpus).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:  # ended while we looked
+            continue
+    return found

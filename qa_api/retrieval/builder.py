@@ -35,6 +35,7 @@ from .progress import Progress
 from .vectors import SentenceVectors, embed_passages, signature
 
 RUNS_PER_WORKER = 4  # runs of files per worker process, so an uneven run does not leave a core idle
+PARENT_CHECK_S = 0.5  # how often a worker checks that the building process still lives
 PARALLEL_MIN_BYTES = 1 << 23  # a smaller corpus is read in this process: starting workers would cost more
 
 
@@ -111,7 +112,7 @@ def _pool(runs: int, analyzer: Analyzer) -> contextlib.AbstractContextManager[Pr
     if runs == 1 or not _forking_is_safe():
         return contextlib.nullcontext()
     return ProcessPoolExecutor(min(runs, available_cores()), mp_context=multiprocessing.get_context("fork"),
-                               initializer=_adopt, initargs=(analyzer,))
+                               initializer=_adopt, initargs=(analyzer, os.getpid()))
 
 
 def _forking_is_safe() -> bool:
@@ -130,9 +131,17 @@ def _analyzed(pool: ProcessPoolExecutor | None, runs: list[list[SourceFile]], an
 _worker_analyzer: Analyzer | None = None  # a worker's analyzer, inherited from the building process
 
 
-def _adopt(analyzer: Analyzer) -> None:
+def _adopt(analyzer: Analyzer, parent: int) -> None:
     global _worker_analyzer
     _worker_analyzer = analyzer
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once the building process is gone (killed, say): nothing else would ever stop it."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _read_run_in_worker(files: list[SourceFile]) -> _Run:
