@@ -34,15 +34,7 @@ def parse_json(model: type[M]) -> M:
     """The request body as ``model``: 415 unless JSON, 413 when too large, 400 when malformed, 422 when invalid."""
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
         raise UnsupportedMediaType("Send the body as application/json.")
-    limit = current_app.config["QA_API_MAX_BODY_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
-    try:
-        raw = request.stream.read(limit + 1)
-    except Exception:  # the server's body reader refusing the framing (a bad chunk, a forbidden trailer)
-        raise BadRequest("The request body could not be read: its framing is not valid HTTP/1.1.") from None
-    if len(raw) > limit:
-        raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+    raw = read_body(current_app.config["QA_API_MAX_BODY_BYTES"], "The body")
     try:
         data: Any = json.loads(raw, parse_constant=_refuse_constant, parse_int=_integer)
     except RecursionError:
@@ -50,6 +42,20 @@ def parse_json(model: type[M]) -> M:
     except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}") from None
     return model.model_validate(data)
+
+
+def read_body(limit: int, what: str) -> bytes:
+    """The request body, at most ``limit`` bytes (413 naming ``what`` beyond), read whatever its framing; 400 when
+    the server's reader refuses the framing (a bad chunk, a forbidden trailer)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"{what} may be at most {limit} bytes.")
+    try:
+        raw: bytes = request.stream.read(limit + 1)
+    except Exception:
+        raise BadRequest("The request body could not be read: its framing is not valid HTTP/1.1.") from None
+    if len(raw) > limit:
+        raise RequestEntityTooLarge(f"{what} may be at most {limit} bytes.")
+    return raw
 
 
 def _integer(digits: str) -> int | float:

@@ -19,7 +19,7 @@ from qa_api.corpus.store import source_problem
 from qa_api.errors import UnreadableDocumentError, UnsupportedDocumentTypeError, WritesUnavailableError
 from qa_api.frontends.schemas import DocumentOut, WrittenDocument, WrittenDocuments
 
-from .context import service, settings
+from .context import read_body, service, settings
 from .problems import InvalidFieldsError, problem
 
 bp = Blueprint("ingest", __name__, url_prefix="/v1")
@@ -106,15 +106,7 @@ class _UnreadableError(Exception):
 
 
 def _body() -> bytes:
-    limit = _limit()
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"A document may be at most {limit} bytes.")
-    try:
-        data = request.stream.read(limit + 1)
-    except Exception:  # the server's body reader refusing the framing (a bad chunk, a forbidden trailer)
-        raise BadRequest("The request body could not be read: its framing is not valid HTTP/1.1.") from None
-    if len(data) > limit:
-        raise RequestEntityTooLarge(f"A document may be at most {limit} bytes.")
+    data = read_body(_limit(), "A document")
     if not data and not request.mimetype:
         raise BadRequest("Send the document's bytes as the body, with their Content-Type.")
     return data

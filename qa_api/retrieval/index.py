@@ -85,10 +85,10 @@ class Index:
         return self._doc_by_source.get(source)
 
     def document_index(self, source: str) -> int:
-        try:
-            return self._doc_by_source[source]
-        except KeyError:
-            raise UnknownSourceError(source) from None
+        doc = self.find_document(source)
+        if doc is None:
+            raise UnknownSourceError(source)
+        return doc
 
     def passage(self, i: int) -> Passage:
         t = self.passages
