@@ -31,6 +31,7 @@ import numpy as np
 from bench import text
 from bench.http import start, stop
 from bench.load import gunicorn_workers
+from qa_api.retrieval.store import current_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bench" / "output"
@@ -100,17 +101,11 @@ def build_index(corpus: Path, index: Path) -> dict[str, Any]:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    embedding = _current_manifest(index).get("embed_seconds", 0.0)  # the sentence vectors' share of the wall time
+    embedding = current_manifest(index).get("embed_seconds", 0.0)  # the sentence vectors' share of the wall time
     return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "embed_seconds": embedding,
             "bm25_seconds": round(wall - embedding, 2), "cores": len(os.sched_getaffinity(0)),
             "peak_rss_mb": round(after.ru_maxrss / 1024, 1), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                         time.gmtime())}
-
-
-def _current_manifest(index: Path) -> dict[str, Any]:
-    build = (index / "CURRENT").read_text().split()[0]
-    manifest: dict[str, Any] = json.loads((index / build / "manifest.json").read_text())
-    return manifest
 
 
 def previous_build(home: Path) -> dict[str, Any]:

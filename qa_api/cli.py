@@ -25,7 +25,7 @@ from qa_api.retrieval.encoder import Encoder, shared_encoder
 from qa_api.retrieval.local import LocalBackend, open_local
 from qa_api.retrieval.solr import SolrClient, build_collection
 from qa_api.retrieval.store import rebuild_index
-from qa_api.service import QAService
+from qa_api.service import QAService, bm25_params
 from qa_api.serving import nginx
 from qa_api.serving.supervisor import GUNICORN_APP, GUNICORN_CONFIG
 from qa_api.settings import Settings, documented_settings
@@ -95,11 +95,11 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     encoder = shared_encoder() if settings.dense else None
     if settings.backend == "solr":
-        return _index_solr(settings, _params(settings), encoder)
+        return _index_solr(settings, bm25_params(settings), encoder)
     store = DocumentStore(settings.store_path)
     changed = store.import_directory(settings.corpus_dir, first_start=False)
     print(f"{settings.corpus_dir}: {changed} documents written to or removed from the store", file=sys.stderr)
-    index = rebuild_index(store, settings.index_dir, _params(settings), progress=progress_bar, encoder=encoder)
+    index = rebuild_index(store, settings.index_dir, bm25_params(settings), progress=progress_bar, encoder=encoder)
     m = index.manifest
     print(f"indexed {m['corpus']['passages']} passages from {m['corpus']['documents']} files "
           f"({m['stats']['terms']} terms) in {m['build_seconds']:.2f}s -> {settings.index_dir}")
@@ -147,7 +147,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.backend == "solr":  # fail here, not in every worker, while no Solr node answers
         QAService.open(settings).stats()
     else:  # build now, with a progress bar, not inside gunicorn; only the index, which the workers load themselves
-        open_local(settings.store_path, settings.corpus_dir, settings.index_dir, _params(settings), Analyzer(),
+        open_local(settings.store_path, settings.corpus_dir, settings.index_dir, bm25_params(settings), Analyzer(),
                    progress_bar, shared_encoder() if settings.dense else None)
     env = dict(os.environ, QA_API_CORPUS_DIR=str(settings.corpus_dir), QA_API_INDEX_DIR=str(settings.index_dir))
     for name, value in (("QA_API_HOST", args.host), ("QA_API_PORT", args.port), ("QA_API_WORKERS", args.workers)):
@@ -221,10 +221,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     report = evaluate(service, questions)
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0
-
-
-def _params(settings: Settings) -> BM25Params:
-    return BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
 
 
 # what each long step counts, and from how many a bar is worth drawing

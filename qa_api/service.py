@@ -68,7 +68,7 @@ class QAService:
         the Solr backend, connect to the collection ``qa-api index`` built."""
         analyzer = Analyzer()
         encoder = shared_encoder() if settings.dense else None
-        params = BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
+        params = bm25_params(settings)
         if settings.backend == "solr":
             return cls(SolrBackend.connect(settings.solr_urls, settings.solr_collection, timeout=settings.solr_timeout,
                                            params=params, analyzer=analyzer, encoder=encoder), encoder)
@@ -137,3 +137,8 @@ class QAService:
         assert self.encoder is not None
         vector: NDArray[np.float32] = self.encoder.encode([text])[0]
         return vector
+
+
+def bm25_params(settings: Settings) -> BM25Params:
+    """The BM25 parameters the settings name, for building and for serving alike."""
+    return BM25Params(k1=settings.k1, b=settings.b, epsilon=settings.epsilon)

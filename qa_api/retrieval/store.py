@@ -279,6 +279,11 @@ def _load_current(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analy
     return index, ""
 
 
+def current_manifest(index_dir: Path) -> dict[str, Any]:
+    """The current build's manifest, its checksum verified."""
+    return _current_manifest(index_dir)[1]
+
+
 def _current_manifest(index_dir: Path) -> tuple[Path, dict[str, Any], str]:
     try:
         build_id, digest = (index_dir / CURRENT).read_text().split()
