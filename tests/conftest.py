@@ -157,11 +157,8 @@ def live_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     """``qa-api serve`` (gunicorn, 2 workers) on a free loopback port, stopped after the session."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir))
-    server = start_server(env, log)
-    try:
+    with start_server(env, log) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +190,8 @@ def solr_live_server(solr_cluster: SolrCluster, solr_settings: Settings,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``qa-api serve`` over the ``seeds`` alias, on a free loopback port, stopped after the session."""
     log = tmp_path_factory.mktemp("solr-server") / "server.log"
-    server = start_server(solr_cluster.env("seeds", index_dir=str(solr_settings.index_dir)), log)
-    try:
+    with start_server(solr_cluster.env("seeds", index_dir=str(solr_settings.index_dir)), log) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:

@@ -33,11 +33,8 @@ def writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
     home = tmp_path_factory.mktemp("contract")
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(home / "index"), QA_API_KEY=KEY,
                QA_API_MAX_DOCUMENT_BYTES="100000")
-    server = start_server(env, home / "server.log")
-    try:
+    with start_server(env, home / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_the_live_server_honours_its_openapi_contract(writable_server: LiveServer, tmp_path: Path) -> None:

@@ -145,11 +145,8 @@ def test_acknowledged_writes_survive_twenty_kills_of_the_whole_server(tmp_path: 
     assert ledger.acknowledged == set(range(DOCUMENTS))
     assert ledger.statuses and not [s for s in ledger.statuses if s >= 500]
     assert ledger.segmented > 0
-    final = start_server(env, home / "server-final.log")
-    try:
+    with start_server(env, home / "server-final.log") as final:
         check_after_restart(final, home, ledger)
-    finally:
-        final.stop()
 
 
 def check_after_restart(server: LiveServer, home: Path, ledger: Ledger) -> None:

@@ -36,11 +36,8 @@ def report(name: str, load: LoadReport) -> None:
 def own_server(corpus_copy: Path, tmp_path: Path) -> Iterator[LiveServer]:
     """A server on a private corpus copy and index, for tests that change them."""
     env = dict(os.environ, QA_API_CORPUS_DIR=str(corpus_copy), QA_API_INDEX_DIR=str(tmp_path / "index"))
-    server = start_server(env, tmp_path / "server.log")
-    try:
+    with start_server(env, tmp_path / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def readyz(server: LiveServer) -> dict[str, object]:
@@ -141,13 +138,10 @@ def test_a_corpus_file_that_is_not_utf8_is_named_and_skipped(corpus_copy: Path, 
     built = subprocess.run([sys.executable, "-m", "qa_api", "index"], env=env, capture_output=True, text=True,
                            timeout=120)
     assert built.returncode == 0 and "skipped latin1.txt: not UTF-8" in built.stderr
-    server = start_server(env, tmp_path / "server.log")
-    try:
+    with start_server(env, tmp_path / "server.log") as server:
         ready = readyz(server)
         assert ready["skipped_files"] == ["latin1.txt"] and ready["documents"] == 5
         assert requests.get(f"{server.url}/v1/documents/latin1.txt", timeout=5).status_code == 404
-    finally:
-        server.stop()
 
 
 def _env_of(server: LiveServer, corpus: Path | None = None) -> dict[str, str]:

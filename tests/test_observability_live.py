@@ -73,11 +73,8 @@ def observed(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     # to a paused one over the connections it keeps open
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir), QA_API_KEY=KEY,
                QA_API_METRICS_ADDRESS=scrape_address, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), QA_API_PROXY="off")
-    server = start_server(env, tmp / "server.log")
-    try:
+    with start_server(env, tmp / "server.log") as server:
         yield Observed(server, f"http://{scrape_address}/metrics", metrics_dir)
-    finally:
-        server.stop()
 
 
 def searches_by_worker(metrics_dir: Path) -> dict[str, float]:
@@ -226,8 +223,7 @@ def test_every_request_leaves_one_json_log_line_with_the_id_the_client_saw(obser
 def test_an_aborted_worker_logs_the_ids_of_the_requests_it_drops(index_dir: Path, tmp_path: Path) -> None:
     # gunicorn alone: nginx would hold the unfinished body itself and never hand the request to a worker
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir), QA_API_PROXY="off")
-    server = start_server(env, tmp_path / "server.log")
-    try:
+    with start_server(env, tmp_path / "server.log") as server:
         metrics_dirs = {Path(line.split()[-1]).parent for pid in server.workers()
                         for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if line.endswith(".db")}
         assert len(metrics_dirs) == 1  # the directory the server made for its workers
@@ -253,6 +249,4 @@ def test_an_aborted_worker_logs_the_ids_of_the_requests_it_drops(index_dir: Path
         assert "aborted" in errors[0]["message"]
         assert wait_for(lambda: len(server.workers()) == 2)
         assert wait_for(lambda: in_flight() == 1)  # the aborted workers' gauges are gone
-    finally:
-        server.stop()
     assert not any(d.exists() for d in metrics_dirs)  # removed when the server stopped

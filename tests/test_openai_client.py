@@ -94,11 +94,8 @@ def test_the_client_reads_the_request_id_of_replies_and_errors(live_server: Live
 def keyed_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A second server, one worker, with QA_API_KEY set."""
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir), QA_API_KEY=KEY)
-    server = start_server(env, tmp_path_factory.mktemp("keyed") / "server.log", workers=1)
-    try:
+    with start_server(env, tmp_path_factory.mktemp("keyed") / "server.log", workers=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_the_api_key_is_the_clients_api_key(keyed_server: LiveServer) -> None:

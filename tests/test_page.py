@@ -143,11 +143,8 @@ def bees_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     (corpus / "bees.txt").write_text(BEES, encoding="utf-8")
     (corpus / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
     env = dict(os.environ, QA_API_CORPUS_DIR=str(corpus), QA_API_INDEX_DIR=str(tmp_path_factory.mktemp("index")))
-    server = start_server(env, tmp_path_factory.mktemp("bees-server") / "server.log", workers=1)
-    try:
+    with start_server(env, tmp_path_factory.mktemp("bees-server") / "server.log", workers=1) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.browser
@@ -288,11 +285,8 @@ def test_without_chromium_a_non_root_run_names_the_command_and_ci_fails(
 def locked_server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``qa-api serve`` with an API key."""
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir), QA_API_KEY=KEY)
-    server = start_server(env, tmp_path_factory.mktemp("locked") / "server.log")
-    try:
+    with start_server(env, tmp_path_factory.mktemp("locked") / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.browser

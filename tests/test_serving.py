@@ -83,11 +83,8 @@ def limited_server(request: pytest.FixtureRequest, index_dir: Path,
     """``qa-api serve`` allowing each client 2 requests a minute, behind its nginx or (``off``) gunicorn alone."""
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir),
                QA_API_RATE_LIMIT="2/minute", QA_API_PROXY=request.param)
-    server = start_server(env, tmp_path_factory.mktemp(f"limited-{request.param}") / "server.log")
-    try:
+    with start_server(env, tmp_path_factory.mktemp(f"limited-{request.param}") / "server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.server

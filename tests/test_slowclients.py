@@ -42,11 +42,8 @@ def server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = tmp_path_factory.mktemp("slowclients") / "server.log"
     env = dict(os.environ, QA_API_CORPUS_DIR=str(SEEDS), QA_API_INDEX_DIR=str(index_dir))
     env.pop("QA_API_PROXY", None)
-    live = start_server(env, log)
-    try:
+    with start_server(env, log) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @dataclass(frozen=True)
