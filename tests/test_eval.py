@@ -21,7 +21,7 @@ def test_dev_set_meets_the_bar(service: QAService) -> None:
 # regression shows: Recall@1, Recall@5, evidence accuracy, short-answer precision, and unanswerable questions
 # left without an answer at least. Holdout and holdout2 were kept aside; holdout3 to holdout8 were written blind
 # and read in earlier rounds; holdout9 to holdout11 were written blind for this round and measured once before
-# it started (eval/README.md).
+# it started; holdout12 was written blind after it and measured once on the code as it stood (eval/README.md).
 HOLDOUT_FLOORS = {
     "holdout": (0.77, 0.99, 0.77, 0.83, 3),
     "holdout2": (0.92, 0.92, 0.92, 0.99, 2),
@@ -34,6 +34,7 @@ HOLDOUT_FLOORS = {
     "holdout9": (0.80, 0.97, 0.68, 0.88, 6),
     "holdout10": (0.84, 0.95, 0.82, 0.99, 5),
     "holdout11": (0.92, 0.99, 0.80, 0.99, 7),
+    "holdout12": (0.84, 0.94, 0.81, 0.85, 7),
 }
 
 
