@@ -37,7 +37,7 @@ def build_and_save(corpus: synth.SyntheticCorpus, index_dir: Path, params: BM25P
     manifest = {
         "format_version": FORMAT_VERSION,
         "analyzer": {"name": "synthetic"},
-        "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
+        "bm25": params.as_dict(),
         "corpus": {"checksum": "synthetic", "documents": n_docs, "passages": n, "skipped": []},
         "stats": {"terms": synth.VOCABULARY, "postings": postings.n_postings},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -40,6 +40,10 @@ class BM25Params:
     b: float = 0.75
     epsilon: float = 0.25
 
+    def as_dict(self) -> dict[str, float]:
+        """As a manifest or a collection's meta record names them."""
+        return {"k1": self.k1, "b": self.b, "epsilon": self.epsilon}
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Statistics:

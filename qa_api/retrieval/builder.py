@@ -199,7 +199,7 @@ def _index(runs: list[_Run], vocab: list[str], postings: Postings, analyzer: Ana
     manifest = {
         "format_version": FORMAT_VERSION,
         "analyzer": analyzer.signature,
-        "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon},
+        "bm25": params.as_dict(),
         "corpus": {"checksum": checksum_of(d for r in runs for d in r.digests), "documents": len(documents),
                    "passages": postings.n_docs, "skipped": [s for r in runs for s, _ in r.skipped],
                    "skip_reasons": [why for r in runs for _, why in r.skipped],

@@ -208,8 +208,7 @@ def refresh_index(store: DocumentStore, index_dir: Path, params: BM25Params, ana
 def _extends(before: Generation, params: BM25Params, analyzer: Analyzer, encoder: Encoder | None) -> bool:
     """Whether a segment built now can be searched with the base: same analyzer, BM25 parameters and vectors."""
     m = before.base.manifest
-    return (m.get("analyzer") == analyzer.signature and m.get("bm25") == {"k1": params.k1, "b": params.b,
-                                                                           "epsilon": params.epsilon}
+    return (not _built_otherwise(m, params, analyzer)
             and m.get("vectors") == (signature(encoder) if encoder is not None else None))
 
 
@@ -229,7 +228,13 @@ def _delta_of(before: Generation, store: DocumentStore) -> tuple[list[StoredFile
     return [f for f in store.files() if f.source in changed], (changed | gone) & base_documents
 
 
-
+def _built_otherwise(manifest: dict[str, Any], params: BM25Params, analyzer: Analyzer) -> str:
+    """Why a build cannot be used with this analyzer and these BM25 parameters ("" when it can)."""
+    if manifest.get("analyzer") != analyzer.signature:
+        return "the analyzer changed"
+    if manifest.get("bm25") != params.as_dict():
+        return "the BM25 parameters changed"
+    return ""
 
 
 def current_build(index_dir: Path) -> tuple[int, int] | None:
@@ -263,10 +268,8 @@ def _load_current(corpus_dir: Corpus, index_dir: Path, params: BM25Params, analy
     except IndexUnavailableError as exc:
         return None, str(exc)
     manifest = index.manifest
-    if manifest.get("analyzer") != analyzer.signature:
-        return None, "the analyzer changed"
-    if manifest.get("bm25") != {"k1": params.k1, "b": params.b, "epsilon": params.epsilon}:
-        return None, "the BM25 parameters changed"
+    if why := _built_otherwise(manifest, params, analyzer):
+        return None, why
     if encoder is not None and manifest.get("vectors") != signature(encoder):
         return None, "the index has no sentence vectors from this encoder"
     try:

@@ -79,7 +79,7 @@ class SolrBackend:
         except SearchBackendError as exc:
             raise IndexUnavailableError(f"{exc}; run `qa-api index` with QA_API_BACKEND=solr") from exc
         expected = {"format": FORMAT_VERSION, "analyzer": self.analyzer.signature,
-                    "bm25": {"k1": self.params.k1, "b": self.params.b, "epsilon": self.params.epsilon}}
+                    "bm25": self.params.as_dict()}
         if self.encoder is not None:
             expected["vectors"] = signature(self.encoder)
         stale = [_WHAT[name] for name, value in expected.items() if meta.get(name) != value]

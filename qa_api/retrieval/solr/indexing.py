@@ -71,7 +71,7 @@ def build_collection(client: SolrClient, alias: str, corpus: Corpus, *, params: 
     meta = {"format": FORMAT_VERSION, "checksum": corpus.checksum, "documents": len(corpus.documents),
             "passages": passages, "terms": len(stats.document_frequency), "idf_floor": stats.idf_floor(params),
             "skipped": list(corpus.skipped), "skip_reasons": list(corpus.skip_reasons),
-            "bm25": {"k1": params.k1, "b": params.b, "epsilon": params.epsilon}, "analyzer": analyzer.signature,
+            "bm25": params.as_dict(), "analyzer": analyzer.signature,
             "vectors": signature(encoder) if encoder else None,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - started, 3)}
