@@ -30,7 +30,10 @@ class CorpusError(QAError):
 
 
 class UnreadableDocumentError(CorpusError):
-    """One file cannot be read as the kind of file it claims to be; the message says why."""
+    """One file cannot be read as the kind of file it claims to be; the message says why, and ``source`` names
+    the file (set by ``read_document``)."""
+
+    source = ""
 
 
 class UnsupportedDocumentTypeError(CorpusError):

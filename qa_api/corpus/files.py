@@ -47,11 +47,15 @@ def read_document(source: str, data: bytes, kind: str | None = None) -> Document
     ``source``)."""
     kind = Path(source).suffix if kind is None else kind
     try:
-        reader = reader_for(kind)
-    except KeyError:
-        raise UnreadableDocumentError(f"{kind or 'no extension'} is not a kind of file we read; "
-                                      f"we read {', '.join(sorted(SUFFIXES))}") from None
-    return build_document(source, reader(data))
+        try:
+            reader = reader_for(kind)
+        except KeyError:
+            raise UnreadableDocumentError(f"{kind or 'no extension'} is not a kind of file we read; "
+                                          f"we read {', '.join(sorted(SUFFIXES))}") from None
+        return build_document(source, reader(data))
+    except UnreadableDocumentError as exc:
+        exc.source = source
+        raise
 
 
 class SourceFile(Protocol):

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from qa_api.corpus import Document, read_document
+from qa_api.corpus import Document
 from qa_api.corpus.formats import kind_of
 from qa_api.corpus.store import source_problem
 from qa_api.errors import UnreadableDocumentError, UnsupportedDocumentTypeError, WritesUnavailableError
@@ -43,7 +43,7 @@ def _writes_need_a_key() -> Response | None:
 def put_document(source: str) -> Response:
     _check_name(source, "source")
     data = _body()
-    document, created = _write(source, data, kind_of(source, request.mimetype))
+    document, created = service().put_document(source, data, kind_of(source, request.mimetype))
     return _json(_written(document, created), 201 if created else 200)
 
 
@@ -70,8 +70,6 @@ def post_documents() -> Response:
     if len(files) > MAX_FILES:
         raise InvalidFieldsError([{"field": "files", "message": f"at most {MAX_FILES} files at once"}])
     batch = [_part(f, limit) for f in files]
-    for source, data, kind in batch:
-        _read(source, data, kind)
     return _json(WrittenDocuments(documents=[_written(*w) for w in service().put_documents(batch)]))
 
 
@@ -82,27 +80,6 @@ def _part(file: FileStorage, limit: int) -> tuple[str, bytes, str]:
     if len(data) > limit:
         raise RequestEntityTooLarge(f"{source!r} is larger than {limit} bytes, the most a document may be.")
     return source, data, kind_of(source, file.mimetype)
-
-
-def _write(source: str, data: bytes, kind: str) -> tuple[Document, bool]:
-    """Read and store one file; 422 naming the file when it cannot be read as its kind (nothing is written)."""
-    try:
-        return service().put_document(source, data, kind)
-    except UnreadableDocumentError as exc:
-        raise _UnreadableError(source, str(exc)) from None
-
-
-def _read(source: str, data: bytes, kind: str) -> None:
-    try:
-        read_document(source, data, kind)
-    except UnreadableDocumentError as exc:
-        raise _UnreadableError(source, str(exc)) from None
-
-
-class _UnreadableError(Exception):
-    def __init__(self, source: str, why: str) -> None:
-        super().__init__(f"{source!r} cannot be read: {why}")
-        self.source, self.why = source, why
 
 
 def _body() -> bytes:
@@ -138,11 +115,12 @@ def register(app: Flask) -> None:
     def unsupported(exc: UnsupportedDocumentTypeError) -> Response:
         return problem(415, str(exc))
 
-    @app.errorhandler(_UnreadableError)
-    def unreadable(exc: _UnreadableError) -> Response:
-        return problem(422, f"{exc.source!r} cannot be read: {exc.why}.", type=UNREADABLE,
-                       title="Unreadable document", errors=[{"field": "source", "message": exc.why,
-                                                             "source": exc.source}])
+    @app.errorhandler(UnreadableDocumentError)
+    def unreadable(exc: UnreadableDocumentError) -> Response:
+        """A file that cannot be read as its kind, named (nothing of the request was written)."""
+        why = str(exc)
+        return problem(422, f"{exc.source!r} cannot be read: {why}.", type=UNREADABLE, title="Unreadable document",
+                       errors=[{"field": "source", "message": why, "source": exc.source}])
 
     @app.errorhandler(WritesUnavailableError)
     def unavailable(exc: WritesUnavailableError) -> Response:

@@ -45,7 +45,7 @@ class LocalBackend:
     def __init__(self, index: Index | Generation, analyzer: Analyzer | None = None,
                  writer: IndexWriter | None = None) -> None:
         self.analyzer = analyzer or Analyzer()
-        generation = index if isinstance(index, Generation) else Generation(index, None, frozenset())
+        generation = index if isinstance(index, Generation) else Generation(index)
         self.segments = Segments(generation, self.analyzer)
         self.writer = writer
         self.read = lru_cache(maxsize=8192)(self._read)
@@ -224,8 +224,7 @@ def open_local(store_path: Path, corpus_dir: Path, index_dir: Path, params: BM25
         generation = generation_of(index_dir, index)
     except IndexUnavailableError as exc:  # the delta's base is damaged or gone: one new base from the store
         log.warning("rebuilding the index: %s", exc)
-        generation = Generation(rebuild_index(store, index_dir, params, analyzer, progress, encoder), None,
-                                frozenset())
+        generation = Generation(rebuild_index(store, index_dir, params, analyzer, progress, encoder))
     return LocalBackend(generation, analyzer, IndexWriter(store, index_dir, params, analyzer, encoder))
 
 

@@ -32,8 +32,8 @@ class Generation:
     """What one index generation is made of: a base, and maybe a delta segment and the base's tombstones."""
 
     base: Index
-    delta: Index | None
-    tombstones: frozenset[str]
+    delta: Index | None = None
+    tombstones: frozenset[str] = frozenset()
 
     @property
     def current(self) -> Index:

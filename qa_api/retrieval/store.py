@@ -106,7 +106,7 @@ def load_generation(index_dir: Path) -> Generation:
 def generation_of(index_dir: Path, current: Index) -> Generation:
     base_ref = current.manifest.get("base")
     if not base_ref:
-        return Generation(current, None, frozenset())
+        return Generation(current)
     build = index_dir / base_ref["build"]
     raw = _read(build / "manifest.json")
     if xxhash.xxh3_128_hexdigest(raw) != base_ref["manifest_xxh3"]:
