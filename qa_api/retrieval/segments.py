@@ -64,8 +64,11 @@ class Segments:
         self.parts = [g.base] + ([g.delta] if g.delta is not None else [])
         dead = [i for i, d in enumerate(g.base.documents) if d.source in g.tombstones]
         self._dead_docs = frozenset(dead)
-        spans = _spans(g.base, [i for i in range(len(g.base.documents)) if i not in self._dead_docs])
-        self.live = [passage_bitset(g.base.n_passages, spans) if dead else None] + [None] * (len(self.parts) - 1)
+        live_base = None
+        if dead:  # the base's passages but the tombstoned documents'
+            spans = _spans(g.base, [i for i in range(len(g.base.documents)) if i not in self._dead_docs])
+            live_base = passage_bitset(g.base.n_passages, spans)
+        self.live = [live_base] + [None] * (len(self.parts) - 1)
         self._dead_rows = np.concatenate([np.arange(a, b) for a, b in _spans(g.base, dead)] or [np.zeros(0, int)])
 
     # --- the live corpus's statistics --------------------------------------------------------------------
